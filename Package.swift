@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+//
+// Laminar: continuous normalizing flows and neural ODEs in Swift.
+//
+// Build settings
+// --------------
+// * `LAMINAR_INTERNAL_CHECKS` compiles in expensive invariant checks (shape and stride
+//   assertions inside kernels, graph consistency checks). Off by default; enable with
+//   `swift build -Xswiftc -DLAMINAR_INTERNAL_CHECKS`. Benchmarks refuse to report numbers
+//   from such builds.
+// * Numerical tests are meant to run optimised:
+//   `swift test -c release -Xswiftc -enable-testing` (what `make test` does).
+
+import PackageDescription
+
+let package = Package(
+    name: "Laminar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Laminar", targets: ["Laminar"]),
+        .executable(name: "laminar", targets: ["laminar"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (one shim each, imported only by the lowest layer that needs it)
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Public API
+        .target(
+            name: "LaminarTensor",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
+        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
+        .target(name: "LaminarImaging", dependencies: ["CPNG"]),
+        .target(
+            name: "LaminarFlows",
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+        .target(
+            name: "Laminar",
+            dependencies: [
+                "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
+                "LaminarData", "LaminarImaging", "LaminarFlows",
+            ]),
+        .executableTarget(
+            name: "laminar",
+            dependencies: [
+                "Laminar",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Implementation details (not API)
+        .target(
+            name: "_LaminarTestSupport",
+            dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+
+        // MARK: - Unit test bundles (mirror the modules)
+        .testTarget(
+            name: "LaminarTensorTests",
+            dependencies: ["LaminarTensor", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarAutodiffTests",
+            dependencies: ["LaminarAutodiff", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarODETests",
+            dependencies: ["LaminarODE", "LaminarNN", "_LaminarTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LaminarNNTests",
+            dependencies: ["LaminarNN", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarDataTests",
+            dependencies: ["LaminarData", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarImagingTests",
+            dependencies: ["LaminarImaging"]),
+        .testTarget(
+            name: "LaminarFlowsTests",
+            dependencies: ["LaminarFlows", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarCLITests",
+            dependencies: ["Laminar"]),
+    ]
+)

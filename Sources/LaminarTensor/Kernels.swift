@@ -1,0 +1,151 @@
+import RealModule
+
+// Generic kernels, instantiated with a concrete type by the `TensorScalar` conformances.
+// Every `switch` on the operation sits outside the element loop.
+
+@inline(__always)
+func unaryLoop<S: TensorScalar>(
+    _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int, _ f: (S) -> S
+) {
+    for i in 0..<n { y[i] = f(x[i]) }
+}
+
+@inline(__always)
+func stableSigmoid<S: TensorScalar>(_ v: S) -> S {
+    if v >= 0 {
+        return 1 / (1 + S.exp(-v))
+    }
+    let e = S.exp(v)
+    return e / (1 + e)
+}
+
+@inline(__always)
+func stableSoftplus<S: TensorScalar>(_ v: S) -> S {
+    // softplus(v) = max(v, 0) + log1p(exp(-|v|)); never overflows.
+    Swift.max(v, 0) + S.log(onePlus: S.exp(-Swift.abs(v)))
+}
+
+func applyUnary<S: TensorScalar>(_ op: UnaryOp, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
+    switch op {
+    case .negate: unaryLoop(x, y, n) { -$0 }
+    case .exp: unaryLoop(x, y, n) { S.exp($0) }
+    case .log: unaryLoop(x, y, n) { S.log($0) }
+    case .tanh: unaryLoop(x, y, n) { S.tanh($0) }
+    case .sigmoid: unaryLoop(x, y, n) { stableSigmoid($0) }
+    case .softplus: unaryLoop(x, y, n) { stableSoftplus($0) }
+    case .relu: unaryLoop(x, y, n) { $0 > 0 ? $0 : 0 }
+    case .elu: unaryLoop(x, y, n) { $0 > 0 ? $0 : S.expMinusOne($0) }
+    case .swish: unaryLoop(x, y, n) { $0 * stableSigmoid($0) }
+    case .sqrt: unaryLoop(x, y, n) { $0.squareRoot() }
+    case .square: unaryLoop(x, y, n) { $0 * $0 }
+    case .abs: unaryLoop(x, y, n) { Swift.abs($0) }
+    case .reciprocal: unaryLoop(x, y, n) { 1 / $0 }
+    case .sin: unaryLoop(x, y, n) { S.sin($0) }
+    case .cos: unaryLoop(x, y, n) { S.cos($0) }
+    case .log1p: unaryLoop(x, y, n) { S.log(onePlus: $0) }
+    case .step: unaryLoop(x, y, n) { $0 > 0 ? 1 : 0 }
+    case .scale(let c):
+        let s = S(c)
+        unaryLoop(x, y, n) { $0 * s }
+    case .shift(let c):
+        let s = S(c)
+        unaryLoop(x, y, n) { $0 + s }
+    case .power(let p):
+        if p == 2 {
+            unaryLoop(x, y, n) { $0 * $0 }
+        } else if p == 0.5 {
+            unaryLoop(x, y, n) { $0.squareRoot() }
+        } else if p == -1 {
+            unaryLoop(x, y, n) { 1 / $0 }
+        } else if p.rounded() == p, Swift.abs(p) < 64 {
+            let k = Int(p)
+            unaryLoop(x, y, n) { S.pow($0, k) }
+        } else {
+            let s = S(p)
+            unaryLoop(x, y, n) { S.pow($0, s) }
+        }
+    case .clamp(let lo, let hi):
+        let l = S(lo), h = S(hi)
+        unaryLoop(x, y, n) { Swift.min(Swift.max($0, l), h) }
+    case .greaterThan(let c):
+        let s = S(c)
+        unaryLoop(x, y, n) { $0 > s ? 1 : 0 }
+    case .constant(let c):
+        let s = S(c)
+        for i in 0..<n { y[i] = s }
+    }
+}
+
+@inline(__always)
+func binaryLoop<S: TensorScalar>(
+    _ plan: StridedPlan, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>,
+    _ f: (S, S) -> S
+) {
+    plan.forEachRun { o0, o1, o2, n, s0, s1, s2 in
+        let pa = a + o0, pb = b + o1, po = out + o2
+        if s0 == 1 && s1 == 1 && s2 == 1 {
+            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+        } else if s0 == 1 && s1 == 0 && s2 == 1 {
+            let v = pb[0]
+            for i in 0..<n { po[i] = f(pa[i], v) }
+        } else if s0 == 0 && s1 == 1 && s2 == 1 {
+            let v = pa[0]
+            for i in 0..<n { po[i] = f(v, pb[i]) }
+        } else {
+            for i in 0..<n { po[i * s2] = f(pa[i * s0], pb[i * s1]) }
+        }
+    }
+}
+
+func applyBinary<S: TensorScalar>(
+    _ op: BinaryOp, _ plan: StridedPlan, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>
+) {
+    switch op {
+    case .add: binaryLoop(plan, a, b, out) { $0 + $1 }
+    case .subtract: binaryLoop(plan, a, b, out) { $0 - $1 }
+    case .multiply: binaryLoop(plan, a, b, out) { $0 * $1 }
+    case .divide: binaryLoop(plan, a, b, out) { $0 / $1 }
+    case .maximum: binaryLoop(plan, a, b, out) { Swift.max($0, $1) }
+    case .minimum: binaryLoop(plan, a, b, out) { Swift.min($0, $1) }
+    }
+}
+
+@inline(__always)
+func reduceLoop<S: TensorScalar>(
+    _ plan: StridedPlan, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ f: (S, S) -> S
+) {
+    plan.forEachRun { o0, o1, _, n, s0, s1, _ in
+        let px = x + o0, po = out + o1
+        if s1 == 0 {
+            var acc = po[0]
+            if s0 == 1 {
+                for i in 0..<n { acc = f(acc, px[i]) }
+            } else {
+                for i in 0..<n { acc = f(acc, px[i * s0]) }
+            }
+            po[0] = acc
+        } else if s0 == 1 && s1 == 1 {
+            for i in 0..<n { po[i] = f(po[i], px[i]) }
+        } else {
+            for i in 0..<n { po[i * s1] = f(po[i * s1], px[i * s0]) }
+        }
+    }
+}
+
+func applyReduce<S: TensorScalar>(_ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+    switch op {
+    case .sum: reduceLoop(plan, x, out) { $0 + $1 }
+    case .max: reduceLoop(plan, x, out) { ($1 > $0 || $1.isNaN) ? $1 : $0 }  // NaN propagates
+    }
+}
+
+func applyCopy<S: TensorScalar>(_ plan: StridedPlan, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+    plan.forEachRun { o0, o1, _, n, s0, s1, _ in
+        let px = x + o0, po = out + o1
+        if s0 == 1 && s1 == 1 {
+            po.update(from: px, count: n)
+        } else {
+            for i in 0..<n { po[i * s1] = px[i * s0] }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import CBLAS
+import RealModule
+
+/// Element type of a ``Tensor``: `Float` (the training default) or `Double` (gradient checks,
+/// tight solver tolerances).
+///
+/// The protocol carries the vectorised kernels as static requirements. Each conformance
+/// forwards to the generic kernels of this module with its concrete type, so every loop is
+/// compiled specialised once, here; generic code in other modules pays one witness-table
+/// call per tensor operation, never per element.
+public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
+where Self.RawSignificand: FixedWidthInteger {
+    /// The safetensors dtype name (`F32`, `F64`).
+    static var dtypeName: String { get }
+
+    /// `C ← α·op(A)·op(B) + β·C` on row-major matrices (CBLAS `?gemm`).
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// `y[i] = op(x[i])` for `i < count`; `x` and `y` may alias.
+    static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int)
+
+    /// `out = a ∘ b` with broadcasting described by `plan`.
+    static func binaryKernel(
+        _ op: BinaryOp, _ plan: StridedPlan,
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>)
+
+    /// Reduces `x` into `out` (pre-filled by the caller with the reduction's identity) following
+    /// `plan`: operand 0 is `x`, operand 1 is `out` with zero strides on reduced axes.
+    static func reduceKernel(
+        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>)
+
+    /// Strided gather: `out` (contiguous, operand 1) ← `x` read with operand-0 strides.
+    static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>)
+}
+
+extension Float: TensorScalar {
+    public static var dtypeName: String { "F32" }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        applyUnary(op, x, y, count)
+    }
+
+    public static func binaryKernel(
+        _ op: BinaryOp, _ plan: StridedPlan,
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
+    ) {
+        applyBinary(op, plan, a, b, out)
+    }
+
+    public static func reduceKernel(
+        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
+    ) {
+        applyReduce(op, plan, x, out)
+    }
+
+    public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        applyCopy(plan, x, out)
+    }
+}
+
+extension Double: TensorScalar {
+    public static var dtypeName: String { "F64" }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        applyUnary(op, x, y, count)
+    }
+
+    public static func binaryKernel(
+        _ op: BinaryOp, _ plan: StridedPlan,
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
+    ) {
+        applyBinary(op, plan, a, b, out)
+    }
+
+    public static func reduceKernel(
+        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
+    ) {
+        applyReduce(op, plan, x, out)
+    }
+
+    public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
+        applyCopy(plan, x, out)
+    }
+}

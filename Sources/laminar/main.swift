@@ -1,0 +1,2 @@
+import Laminar
+print("laminar")

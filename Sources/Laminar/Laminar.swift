@@ -1,1 +1,8 @@
+// The umbrella module: `import Laminar` gives the whole public API.
 @_exported import LaminarTensor
+@_exported import LaminarAutodiff
+@_exported import LaminarODE
+@_exported import LaminarNN
+@_exported import LaminarData
+@_exported import LaminarImaging
+@_exported import LaminarFlows

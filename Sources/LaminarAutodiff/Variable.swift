@@ -120,3 +120,19 @@ extension Variable: CustomStringConvertible {
         "Variable(\(node.map { "\($0.name)" } ?? (requiresGradient ? "leaf" : "constant")), \(value))"
     }
 }
+
+extension Variable {
+    /// Records a custom operation, for library code whose backward pass is not a composition of
+    /// existing operations (e.g. the adjoint of an ODE solve).
+    ///
+    /// `backward(outputGradient, output, needsGradient)` returns one gradient per input (`nil`
+    /// where `needsGradient[i]` is false). If it uses variable operations on its arguments the
+    /// gradient is itself differentiable; if it returns constants, differentiating it again
+    /// yields zero — document which in the operation's doc comment.
+    public static func customOperation(
+        _ name: StaticString, value: Tensor<Scalar>, inputs: [Variable<Scalar>],
+        backward: @escaping (Variable<Scalar>, Variable<Scalar>, [Bool]) -> [Variable<Scalar>?]
+    ) -> Variable<Scalar> {
+        record(name, value, inputs, backward: backward)
+    }
+}

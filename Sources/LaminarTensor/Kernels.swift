@@ -149,3 +149,25 @@ func applyCopy<S: TensorScalar>(_ plan: StridedPlan, _ x: UnsafePointer<S>, _ ou
         }
     }
 }
+
+func applyErrorStatistics<S: TensorScalar>(
+    _ e: UnsafePointer<S>, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ n: Int, _ rtol: Double, _ atol: Double
+) -> (sumOfSquares: Double, maxAbs: Double) {
+    var sum = 0.0
+    var worst = 0.0
+    for i in 0..<n {
+        let scale = atol + rtol * Swift.max(Swift.abs(Double(a[i])), Swift.abs(Double(b[i])))
+        let r = Double(e[i]) / scale
+        sum += r * r
+        let m = Swift.abs(r)
+        if m > worst || m.isNaN { worst = m }
+    }
+    return (sum, worst)
+}
+
+func applyAllFinite<S: TensorScalar>(_ x: UnsafePointer<S>, _ n: Int) -> Bool {
+    // Accumulating x·0 turns any NaN or infinity into NaN without a branch per element.
+    var acc: S = 0
+    for i in 0..<n { acc += x[i] * 0 }
+    return !acc.isNaN
+}

@@ -140,10 +140,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// True when every element is finite (no NaN or infinity).
     public var isFinite: Bool {
-        withUnsafeBufferPointer { buf in
-            for v in buf where !v.isFinite { return false }
-            return true
-        }
+        withUnsafeBufferPointer { buf in Scalar.allFinite(buf.baseAddress!, count: buf.count) }
     }
 }
 

@@ -35,6 +35,18 @@ where Self.RawSignificand: FixedWidthInteger {
 
     /// Strided gather: `out` (contiguous, operand 1) ← `x` read with operand-0 strides.
     static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>)
+
+    /// `y ← α·x + y` (CBLAS `?axpy`).
+    static func axpy(count: Int, alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+
+    /// `Σ (eᵢ / (atol + rtol·max(|aᵢ|, |bᵢ|)))²` and the largest such ratio, in Double: the
+    /// solver's error measure.
+    static func errorStatistics(
+        _ e: UnsafePointer<Self>, _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, count: Int,
+        rtol: Double, atol: Double) -> (sumOfSquares: Double, maxAbs: Double)
+
+    /// True when no element is NaN or infinite.
+    static func allFinite(_ x: UnsafePointer<Self>, count: Int) -> Bool
 }
 
 extension Float: TensorScalar {
@@ -52,7 +64,11 @@ extension Float: TensorScalar {
     }
 
     public static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        applyUnary(op, x, y, count)
+        switch op {
+        case .tanh: fastTanhLoop(x, y, count)
+        case .sigmoid: fastSigmoidLoop(x, y, count)
+        default: applyUnary(op, x, y, count)
+        }
     }
 
     public static func binaryKernel(
@@ -70,6 +86,21 @@ extension Float: TensorScalar {
 
     public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         applyCopy(plan, x, out)
+    }
+
+    public static func axpy(count: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    public static func errorStatistics(
+        _ e: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
+        rtol: Double, atol: Double
+    ) -> (sumOfSquares: Double, maxAbs: Double) {
+        applyErrorStatistics(e, a, b, count, rtol, atol)
+    }
+
+    public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        applyAllFinite(x, count)
     }
 }
 
@@ -106,5 +137,20 @@ extension Double: TensorScalar {
 
     public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
         applyCopy(plan, x, out)
+    }
+
+    public static func axpy(count: Int, alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    public static func errorStatistics(
+        _ e: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int,
+        rtol: Double, atol: Double
+    ) -> (sumOfSquares: Double, maxAbs: Double) {
+        applyErrorStatistics(e, a, b, count, rtol, atol)
+    }
+
+    public static func allFinite(_ x: UnsafePointer<Double>, count: Int) -> Bool {
+        applyAllFinite(x, count)
     }
 }

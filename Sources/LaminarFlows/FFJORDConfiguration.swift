@@ -1,0 +1,96 @@
+import LaminarODE
+
+/// Everything needed to rebuild an FFJORD model; stored in checkpoints as JSON.
+public struct FFJORDConfiguration: Codable, Sendable, Equatable {
+    /// Data dimension.
+    public var dimension: Int
+    /// Hidden widths of the dynamics network, e.g. `[64, 64, 64]`.
+    public var hidden: [Int]
+    /// Time conditioning of each layer: `concatsquash` (default), `concat`, `ignore`.
+    public var layerType: String
+    /// Nonlinearity between layers: `tanh`, `softplus`, `elu`, `swish`.
+    public var activation: String
+    /// Number of stacked CNF blocks.
+    public var blocks: Int
+    /// Integration length T of each block.
+    public var timeLength: Double
+    /// Whether T is learned.
+    public var trainTime: Bool
+    /// Training trace estimator (`exact`, `hutchinson-gaussian`, `hutchinson-rademacher`).
+    public var trace: String
+    /// Solver method name and tolerances.
+    public var method: String
+    public var rtol: Double
+    public var atol: Double
+    /// Gradient method name (`adjoint`, `backprop`, `checkpointed`, `adjoint-full-norm`).
+    public var gradient: String
+    /// Regularization weights (Finlay et al. 2020): kinetic energy and Jacobian Frobenius norm.
+    public var kineticWeight: Double
+    public var jacobianWeight: Double
+
+    /// FFJORD's toy-data defaults (hidden 64-64-64, concatsquash, tanh, one block, T = 0.5
+    /// learned, dopri5 at 1e-5, adjoint, Hutchinson for training when d > 8 else exact).
+    public init(
+        dimension: Int, hidden: [Int] = [64, 64, 64], layerType: String = "concatsquash",
+        activation: String = "tanh", blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
+        trace: String? = nil, method: String = "dopri5", rtol: Double = 1e-5, atol: Double = 1e-5,
+        gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
+    ) {
+        self.dimension = dimension
+        self.hidden = hidden
+        self.layerType = layerType
+        self.activation = activation
+        self.blocks = blocks
+        self.timeLength = timeLength
+        self.trainTime = trainTime
+        self.trace = trace ?? (dimension <= 8 ? "exact" : "hutchinson-gaussian")
+        self.method = method
+        self.rtol = rtol
+        self.atol = atol
+        self.gradient = gradient
+        self.kineticWeight = kineticWeight
+        self.jacobianWeight = jacobianWeight
+    }
+
+    /// Checks every field; the message names the field and the accepted values.
+    public func validate() throws {
+        func fail(_ s: String) -> FlowError { .invalidConfiguration(s) }
+        guard dimension >= 1 else { throw fail("dimension must be ≥ 1, got \(dimension)") }
+        guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else {
+            throw fail("hidden widths must be positive, e.g. 64-64-64; got \(hidden)")
+        }
+        guard ODENetLayerType(rawValue: layerType) != nil else {
+            throw fail("layer type '\(layerType)' unknown; use concatsquash, concat or ignore")
+        }
+        guard blocks >= 1 else { throw fail("blocks must be ≥ 1, got \(blocks)") }
+        guard timeLength > 0, timeLength.isFinite else { throw fail("time length must be > 0, got \(timeLength)") }
+        guard TraceEstimator(name: trace) != nil else {
+            throw fail("trace '\(trace)' unknown; use exact, hutchinson-gaussian or hutchinson-rademacher")
+        }
+        guard Tableau.named(method) != nil else {
+            throw fail("solver '\(method)' unknown; use one of \(Tableau.all.map(\.name).joined(separator: ", "))")
+        }
+        guard rtol > 0, atol > 0, rtol.isFinite, atol.isFinite else {
+            throw fail("tolerances must be positive, got rtol \(rtol), atol \(atol)")
+        }
+        guard GradientMethod(name: gradient) != nil else {
+            throw fail("gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
+        }
+        guard kineticWeight >= 0, jacobianWeight >= 0 else { throw fail("regularization weights must be ≥ 0") }
+    }
+}
+
+/// Errors of model construction and use.
+public enum FlowError: Error, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    case shapeMismatch(expected: [Int], found: [Int], what: String)
+    case nonFinite(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let s): return "invalid model configuration: \(s)"
+        case .shapeMismatch(let e, let f, let what): return "\(what): expected shape \(e), found \(f)"
+        case .nonFinite(let s): return "non-finite values: \(s)"
+        }
+    }
+}

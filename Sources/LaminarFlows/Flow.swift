@@ -1,0 +1,100 @@
+@_exported import LaminarAutodiff
+import LaminarTensor
+
+/// A density model with a tractable log-likelihood and a sampler: every model `laminar train`,
+/// `evaluate`, `sample` and `density` work with.
+///
+/// Directions: `forward` maps data to the base distribution (x → z), `inverse` maps base to
+/// data. Log-densities are per row and in nats.
+public protocol Flow: AnyObject {
+    associatedtype Scalar: TensorScalar
+    /// Dimension of one data point.
+    var dimension: Int { get }
+    /// Trainable parameters with stable dotted names (checkpoint keys).
+    var namedParameters: [(String, Variable<Scalar>)] { get }
+
+    /// `x ([n, d]) → (z, log|det ∂z/∂x|)`, the log-determinant per row ([n]).
+    func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar>
+    /// `z ([n, d]) → (x, log|det ∂x/∂z|)`.
+    func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar>
+    /// The training objective on a batch: mean negative log-likelihood plus any regularizers.
+    func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar>
+}
+
+/// The result of transporting a batch through a flow.
+public struct FlowOutput<Scalar: TensorScalar> {
+    /// Transported points ([n, d]).
+    public var value: Variable<Scalar>
+    /// `log|det J|` of the transport per row ([n]).
+    public var logDeterminant: Variable<Scalar>
+    /// Function evaluations spent (0 for discrete flows).
+    public var nfe: Int
+
+    public init(value: Variable<Scalar>, logDeterminant: Variable<Scalar>, nfe: Int = 0) {
+        self.value = value
+        self.logDeterminant = logDeterminant
+        self.nfe = nfe
+    }
+}
+
+/// A training objective and what went into it.
+public struct TrainingLoss<Scalar: TensorScalar> {
+    /// The scalar to minimise.
+    public var loss: Variable<Scalar>
+    /// Mean negative log-likelihood of the batch (nats), as estimated in training.
+    public var nll: Double
+    /// Forward function evaluations.
+    public var nfeForward: Int
+    /// Backward statistics of the solves, filled in once the gradient has been taken.
+    public var backward: [BackwardCounter]
+    /// Named regularizer values (e.g. `kinetic`, `jacobian`), for the metrics file.
+    public var regularizers: [String: Double]
+
+    public init(
+        loss: Variable<Scalar>, nll: Double, nfeForward: Int = 0, backward: [BackwardCounter] = [],
+        regularizers: [String: Double] = [:]
+    ) {
+        self.loss = loss
+        self.nll = nll
+        self.nfeForward = nfeForward
+        self.backward = backward
+        self.regularizers = regularizers
+    }
+
+    /// Backward NFE summed over the solves (valid after the gradient was taken).
+    public var nfeBackward: Int { backward.reduce(0) { $0 + $1.nfe } }
+}
+
+/// Read access to a backward pass's function-evaluation count.
+public protocol BackwardCounter: AnyObject {
+    var nfe: Int { get }
+}
+
+extension Flow {
+    /// Trainable parameters in checkpoint order.
+    public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
+
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// `log p(x)` per row ([n]) under a standard-normal base: `log N(z; 0, I) + log|det ∂z/∂x|`.
+    public func logProbability(_ x: Variable<Scalar>) throws -> Variable<Scalar> {
+        let out = try forward(x)
+        return standardNormalLogDensity(out.value) + out.logDeterminant
+    }
+
+    /// `n` samples ([n, d]) from the model: base samples pushed through `inverse`, no graph.
+    public func sample(_ n: Int, temperature: Double = 1, using rng: inout RandomGenerator) throws -> Tensor<Scalar> {
+        var z = Tensor<Scalar>.randomNormal([n, dimension], using: &rng)
+        if temperature != 1 { z = z * Scalar(temperature) }
+        let base = z
+        return try withoutGradient { try inverse(Variable(base)).value.value }
+    }
+}
+
+/// `log N(z; 0, I)` per row of `z` ([n, d] → [n]).
+public func standardNormalLogDensity<S>(_ z: Variable<S>) -> Variable<S> {
+    let d = z.count / Swift.max(z.shape[0], 1)
+    let halfLog2Pi = S(0.918_938_533_204_672_7)  // ½·log(2π)
+    return (square(z).sum(axes: [1]) * S(-0.5)) - halfLog2Pi * S(d)
+}

@@ -1,0 +1,64 @@
+import LaminarAutodiff
+import LaminarNN
+
+/// How each layer of an ``ODENet`` sees time (FFJORD's `layer_type`).
+public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
+    /// `(W x + b) · σ(W_g t + b_g) + W_b t` (FFJORD's default).
+    case concatsquash
+    /// `W [x, t] + b`.
+    case concat
+    /// `W x + b`; the dynamics are autonomous.
+    case ignore
+}
+
+/// The dynamics network of a CNF: time-conditioned linear layers `d → h₁ → … → h_k → d` with a
+/// nonlinearity between layers (none after the last), as FFJORD's `ODEnet`.
+public final class ODENet<Scalar: TensorScalar> {
+    private let layers: [any TimeConditionedLayer<Scalar>]
+    private let activation: Activation
+
+    /// - Parameters:
+    ///   - dimension: state dimension d.
+    ///   - hidden: hidden widths, e.g. `[64, 64, 64]`.
+    ///   - activation: `tanh`, `softplus`, `elu`, `swish`, `relu`, `sigmoid`.
+    public init(
+        dimension: Int, hidden: [Int], layerType: ODENetLayerType, activation: String,
+        using rng: inout RandomGenerator
+    ) throws {
+        guard let act = Activation(name: activation) else {
+            throw FlowError.invalidConfiguration(
+                "activation '\(activation)' unknown; use \(Activation.allNames.joined(separator: ", "))")
+        }
+        self.activation = act
+        let widths = [dimension] + hidden + [dimension]
+        var layers: [any TimeConditionedLayer<Scalar>] = []
+        for i in 0..<(widths.count - 1) {
+            switch layerType {
+            case .concatsquash:
+                layers.append(ConcatSquashLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
+            case .concat:
+                layers.append(ConcatLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
+            case .ignore:
+                layers.append(IgnoreLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
+            }
+        }
+        self.layers = layers
+    }
+
+    /// `f(t, z)` for a batch `z` ([n, d]) at time `t` (rank 0).
+    public func callAsFunction(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
+        var h = z
+        for (i, layer) in layers.enumerated() {
+            h = layer(t: t, x: h)
+            if i < layers.count - 1 { h = activation(h) }
+        }
+        return h
+    }
+
+    /// Parameters named like FFJORD's state dict (`layers.0.weight`, `layers.0.hyper_gate.weight`, …).
+    public var namedParameters: [(String, Variable<Scalar>)] {
+        layers.enumerated().flatMap { i, layer in layer.namedParameters.map { ("layers.\(i).\($0.0)", $0.1) } }
+    }
+
+    public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
+}

@@ -1,0 +1,85 @@
+import LaminarAutodiff
+
+/// How the divergence `tr(∂f/∂z)` in the instantaneous change of variables is computed.
+public enum TraceEstimator: Sendable, Equatable {
+    /// Exact: one vector–Jacobian product per dimension (cost d × a VJP). Default for small d.
+    case exact
+    /// Hutchinson's unbiased estimator `εᵀ (∂f/∂z) ε` with `E[εεᵀ] = I` (Hutchinson 1989;
+    /// Grathwohl et al. 2019). The noise is drawn once per solve and held fixed during it.
+    case hutchinson(HutchinsonNoise)
+
+    /// Parses `exact`, `hutchinson` (Gaussian), `hutchinson-gaussian`, `hutchinson-rademacher`.
+    public init?(name: String) {
+        switch name {
+        case "exact": self = .exact
+        case "hutchinson", "hutchinson-gaussian", "gaussian": self = .hutchinson(.gaussian)
+        case "hutchinson-rademacher", "rademacher": self = .hutchinson(.rademacher)
+        default: return nil
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .exact: return "exact"
+        case .hutchinson(.gaussian): return "hutchinson-gaussian"
+        case .hutchinson(.rademacher): return "hutchinson-rademacher"
+        }
+    }
+}
+
+/// Noise distribution of the Hutchinson estimator.
+public enum HutchinsonNoise: String, Sendable, Equatable, Codable {
+    case gaussian, rademacher
+
+    /// Draws noise of `shape`.
+    public func draw<S: TensorScalar>(_ shape: [Int], using rng: inout RandomGenerator) -> Tensor<S> {
+        switch self {
+        case .gaussian: return .randomNormal(shape, using: &rng)
+        case .rademacher: return .randomRademacher(shape, using: &rng)
+        }
+    }
+}
+
+/// Divergence of a row-wise map and the squared Frobenius norm of its Jacobian (exact or
+/// estimated), per row.
+struct Divergence<S: TensorScalar> {
+    /// `tr(∂f/∂z)` per row, shape [n, 1].
+    var trace: Variable<S>
+    /// `‖∂f/∂z‖²_F` per row ([n, 1]), or its Hutchinson estimate `‖εᵀ ∂f/∂z‖²`; nil if not asked.
+    var frobenius: Variable<S>?
+}
+
+/// Computes the divergence of `f = net(z)` with respect to `z` ([n, d]); rows are independent,
+/// so one VJP with a seed of shape [n, d] gives every row's product at once.
+func divergence<S>(
+    of f: Variable<S>, wrt z: Variable<S>, estimator: TraceEstimator, noise: Tensor<S>?,
+    frobenius: Bool, createGraph: Bool
+) -> Divergence<S> {
+    let n = z.shape[0], d = z.shape[1]
+    switch estimator {
+    case .exact:
+        var trace: Variable<S>? = nil
+        var frob: Variable<S>? = nil
+        for i in 0..<d {
+            var seed = Tensor<S>(zeros: [n, d])
+            seed.withUnsafeMutableBufferPointer { buf in
+                for r in 0..<n { buf[r * d + i] = 1 }
+            }
+            let row = gradients(of: [f], wrt: [z], seeds: [Variable(seed)], createGraph: createGraph)[0]
+            let diag = row.slice(axis: 1, i..<(i + 1))
+            trace = trace.map { $0 + diag } ?? diag
+            if frobenius {
+                let sq = square(row).sum(axes: [1], keepDims: true)
+                frob = frob.map { $0 + sq } ?? sq
+            }
+        }
+        return Divergence(trace: trace!, frobenius: frob)
+    case .hutchinson:
+        guard let noise else { preconditionFailure("Hutchinson estimator used without noise") }
+        let e = Variable(noise)
+        let eJ = gradients(of: [f], wrt: [z], seeds: [e], createGraph: createGraph)[0]
+        let trace = (eJ * e).sum(axes: [1], keepDims: true)
+        let frob = frobenius ? square(eJ).sum(axes: [1], keepDims: true) : nil
+        return Divergence(trace: trace, frobenius: frob)
+    }
+}

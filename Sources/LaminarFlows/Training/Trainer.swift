@@ -1,0 +1,175 @@
+import Foundation
+import LaminarAutodiff
+import LaminarNN
+
+/// One line of `metrics.jsonl`.
+public struct IterationRecord: Codable, Sendable {
+    public var iteration: Int
+    public var loss: Double
+    public var nll: Double
+    public var nfe_forward: Int
+    public var nfe_backward: Int
+    /// Wall-clock seconds of this iteration.
+    public var seconds: Double
+    public var grad_norm: Double
+    public var lr: Double
+    public var end_time: Double?
+    public var kinetic: Double?
+    public var jacobian: Double?
+}
+
+/// Maximum-likelihood training of any ``Flow`` with Adam: batches, loss, gradient, divergence
+/// checks, metrics file, periodic atomic checkpoints and exact resume.
+///
+/// Reproducibility: the batch and the estimator noise of iteration `i` are functions of
+/// `(seed, i)` only, and checkpoints hold the parameters and the optimizer state, so an
+/// interrupted and resumed run follows the uninterrupted run bit for bit.
+public final class FlowTrainer<F: Flow> {
+    public let flow: F
+    public let options: TrainingOptions
+    public let source: BatchSource<F.Scalar>
+    /// Run directory: `metrics.jsonl`, `checkpoint.safetensors`.
+    public let directory: URL
+    /// Extra metadata stored in every checkpoint (model configuration JSON, data name …).
+    public let metadata: [String: String]
+    private let optimizer: Adam<F.Scalar>
+    /// Iterations completed.
+    public private(set) var iteration = 0
+    private var learningRateScale = 1.0
+
+    public init(
+        flow: F, options: TrainingOptions, source: BatchSource<F.Scalar>, directory: URL,
+        metadata: [String: String]
+    ) throws {
+        try options.validate()
+        self.flow = flow
+        self.options = options
+        self.source = source
+        self.directory = directory
+        self.metadata = metadata
+        self.optimizer = Adam(
+            parameters: flow.parameters, learningRate: options.learningRate, weightDecay: options.weightDecay)
+    }
+
+    public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
+    public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+
+    /// Loads the run's checkpoint (parameters, optimizer state, iteration) and truncates the
+    /// metrics file to the checkpointed iteration.
+    public func resume() throws {
+        let checkpoint = try Checkpoint<F.Scalar>.load(from: checkpointURL)
+        for (key, value) in metadata where key != "training" {
+            if let stored = checkpoint.metadata[key], stored != value {
+                throw TrainingError.resumeMismatch(
+                    "\(checkpointURL.path) was written with a different \(key) (\(stored)); start a new --out directory or use the same settings")
+            }
+        }
+        try checkpoint.restore(parameters: flow.namedParameters)
+        try optimizer.load(state: checkpoint.optimizerState(prefix: "optimizer."))
+        iteration = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
+        learningRateScale = Double(checkpoint.metadata["lr_scale"] ?? "") ?? 1
+        try MetricsFile.truncate(metricsURL, toIteration: iteration)
+    }
+
+    /// Writes the checkpoint atomically.
+    public func saveCheckpoint() throws {
+        var meta = metadata
+        meta["iteration"] = String(iteration)
+        meta["lr_scale"] = String(learningRateScale)
+        meta["seed"] = String(options.seed)
+        try Checkpoint<F.Scalar>.save(
+            parameters: flow.namedParameters, optimizerState: optimizer.state(prefix: "optimizer."),
+            metadata: meta, to: checkpointURL)
+    }
+
+    /// The learning rate at `iteration` (1-based): warm-up, then constant.
+    func learningRate(at iteration: Int) -> Double {
+        let base = options.learningRate * learningRateScale
+        guard options.warmup > 0 else { return base }
+        return base * Swift.min(1, Double(iteration) / Double(options.warmup))
+    }
+
+    /// Runs until `options.iterations`, calling `progress` after every iteration.
+    /// `shouldStop` is polled between iterations (signals); when it returns true a checkpoint is
+    /// written and ``TrainingError/interrupted(iteration:)`` thrown.
+    public func train(
+        shouldStop: () -> Bool = { false }, progress: (IterationRecord) -> Void = { _ in }
+    ) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let metrics = try MetricsFile(url: metricsURL)
+        while iteration < options.iterations {
+            if shouldStop() {
+                try saveCheckpoint()
+                throw TrainingError.interrupted(iteration: iteration)
+            }
+            let i = iteration + 1
+            let record: IterationRecord
+            do {
+                record = try step(i)
+            } catch let error as TrainingError {
+                if case .diverged = error, options.onDivergence == .restoreAndHalveLR,
+                   FileManager.default.fileExists(atPath: checkpointURL.path) {
+                    try resume()
+                    learningRateScale *= 0.5
+                    continue
+                }
+                throw error
+            }
+            iteration = i
+            try metrics.append(record)
+            progress(record)
+            if iteration % options.checkpointEvery == 0 || iteration == options.iterations {
+                try saveCheckpoint()
+            }
+        }
+    }
+
+    private func step(_ i: Int) throws -> IterationRecord {
+        let start = Date()
+        let x = Variable(source.batch(iteration: i, size: options.batchSize, seed: options.seed))
+        var rng = RandomGenerator(seed: mix(options.seed, UInt64(i), 0x4E))
+        let objective: TrainingLoss<F.Scalar>
+        do {
+            objective = try withGradient { try flow.trainingLoss(x, using: &rng) }
+        } catch {
+            throw TrainingError.solverFailed(iteration: i, message: "\(error)")
+        }
+        if let budget = options.maxNFE, objective.nfeForward > budget {
+            throw TrainingError.nfeBudgetExceeded(iteration: i, nfe: objective.nfeForward, budget: budget)
+        }
+        let loss = Double(objective.loss.value.scalar)
+        guard loss.isFinite else {
+            throw TrainingError.diverged(iteration: i, cause: "the loss is \(loss)")
+        }
+        var grads = gradients(of: objective.loss, wrt: flow.parameters).map(\.value)
+        let norm = gradientNorm(grads)
+        guard norm.isFinite else {
+            throw TrainingError.diverged(iteration: i, cause: "the gradient norm is \(norm)")
+        }
+        if let clip = options.gradientClip, norm > clip {
+            for k in grads.indices { grads[k] = grads[k] * F.Scalar(clip / norm) }
+        }
+        let lr = learningRate(at: i)
+        optimizer.learningRate = lr
+        optimizer.step(gradients: grads)
+        var record = IterationRecord(
+            iteration: i, loss: loss, nll: objective.nll, nfe_forward: objective.nfeForward,
+            nfe_backward: objective.nfeBackward, seconds: Date().timeIntervalSince(start),
+            grad_norm: norm, lr: lr)
+        if let ffjord = flow as? FFJORD<F.Scalar> { record.end_time = ffjord.blocks.first?.endTime }
+        record.kinetic = objective.regularizers["kinetic"]
+        record.jacobian = objective.regularizers["jacobian"]
+        return record
+    }
+}
+
+/// Global L2 norm of a list of gradients.
+func gradientNorm<S: TensorScalar>(_ grads: [Tensor<S>]) -> Double {
+    var total = 0.0
+    for g in grads {
+        g.withUnsafeBufferPointer { buf in
+            for v in buf { total += Double(v) * Double(v) }
+        }
+    }
+    return total.squareRoot()
+}

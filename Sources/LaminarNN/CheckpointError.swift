@@ -1,0 +1,29 @@
+/// Failures reading or applying a checkpoint; each names the file or tensor and what was
+/// expected.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case fileNotFound(String)
+    case io(path: String, reason: String)
+    case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    case invalidHeader(path: String, reason: String)
+    case unsupportedDType(name: String, dtype: String)
+    case badOffsets(name: String, reason: String)
+    case missingTensor(String)
+    case unexpectedTensor(String)
+    case shapeMismatch(name: String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let p): return "checkpoint \(p) does not exist"
+        case .io(let p, let r): return "\(p): \(r)"
+        case .truncated(let p, let e, let f):
+            return "\(p) is truncated: expected at least \(e) bytes, found \(f) (an interrupted copy?)"
+        case .invalidHeader(let p, let r): return "\(p) is not a valid safetensors file: \(r)"
+        case .unsupportedDType(let n, let d): return "tensor '\(n)' has dtype \(d); Laminar reads F64, F32, I64, I32, I16, I8, U8 and BOOL"
+        case .badOffsets(let n, let r): return "tensor '\(n)': \(r)"
+        case .missingTensor(let n): return "the checkpoint has no tensor '\(n)': it was written for a different model"
+        case .unexpectedTensor(let n): return "the checkpoint has a tensor '\(n)' the model does not: it was written for a different model"
+        case .shapeMismatch(let n, let e, let f):
+            return "tensor '\(n)': the model expects shape \(e), the checkpoint has \(f): it was written for a different model configuration"
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// Method, tolerances and step control of a solve. Defaults are torchdiffeq's.
+public struct ODEOptions: Sendable {
+    /// The Runge–Kutta method.
+    public var method: Tableau
+    /// Relative and absolute tolerances of the mixed error test `|e| ≤ atol + rtol·max(|y₀|,|y₁|)`.
+    public var rtol: Double
+    public var atol: Double
+    /// How component errors combine into one number.
+    public var norm: ErrorNorm
+    /// First step size; nil selects it automatically (Hairer, Nørsett & Wanner, II.4).
+    public var firstStep: Double?
+    /// Largest number of steps (accepted + rejected) before `maxStepsExceeded`.
+    public var maxSteps: Int
+    /// Step-size controller: safety factor and bounds of the growth factor per step.
+    public var safety: Double
+    public var minFactor: Double
+    public var maxFactor: Double
+    /// PI controller's β (Hairer's stabilisation, 0.04 in DOPRI5; 0 gives a plain I controller).
+    public var beta: Double
+    /// Fixed-step methods: the step size, or an explicit increasing/decreasing grid from the
+    /// first to the last output time.
+    public var stepSize: Double?
+    public var grid: [Double]?
+
+    public init(
+        method: Tableau = .dopri5, rtol: Double = 1e-7, atol: Double = 1e-9, norm: ErrorNorm = .rms,
+        firstStep: Double? = nil, maxSteps: Int = 100_000, safety: Double = 0.9, minFactor: Double = 0.2,
+        maxFactor: Double = 10, beta: Double = 0.04, stepSize: Double? = nil, grid: [Double]? = nil
+    ) {
+        self.method = method
+        self.rtol = rtol
+        self.atol = atol
+        self.norm = norm
+        self.firstStep = firstStep
+        self.maxSteps = maxSteps
+        self.safety = safety
+        self.minFactor = minFactor
+        self.maxFactor = maxFactor
+        self.beta = beta
+        self.stepSize = stepSize
+        self.grid = grid
+    }
+}
+
+/// Statistics of one solve.
+public struct ODEStats: Sendable, Equatable, CustomStringConvertible {
+    /// Evaluations of the right-hand side.
+    public var nfe = 0
+    public var acceptedSteps = 0
+    public var rejectedSteps = 0
+    /// Size of the last accepted step (signed).
+    public var finalStepSize = 0.0
+
+    public init() {}
+
+    public var description: String {
+        "NFE \(nfe), accepted \(acceptedSteps), rejected \(rejectedSteps), last step \(finalStepSize)"
+    }
+}
+
+/// Failures of a solve. Each description says what happened and what usually helps.
+public enum ODEError: Error, CustomStringConvertible, Equatable {
+    case stepSizeUnderflow(t: Double, h: Double)
+    case nonFinite(t: Double)
+    case maxStepsExceeded(t: Double, steps: Int)
+    case nonMonotoneTimes(index: Int)
+    case invalidOptions(String)
+
+    public var description: String {
+        switch self {
+        case .stepSizeUnderflow(let t, let h):
+            return "step size underflow at t = \(t) (h = \(h)): the solution may blow up there, or the problem is stiff; check the dynamics or loosen rtol/atol"
+        case .nonFinite(let t):
+            return "the state or its derivative became NaN or infinite at t = \(t); check the dynamics and the initial state"
+        case .maxStepsExceeded(let t, let steps):
+            return "the maximum number of steps (\(steps)) was reached at t = \(t): the problem may be stiff; increase maxSteps or loosen rtol/atol"
+        case .nonMonotoneTimes(let index):
+            return "output times must be strictly increasing or strictly decreasing; entry \(index) breaks the order"
+        case .invalidOptions(let s):
+            return "invalid solver options: \(s)"
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import LaminarAutodiff
+
+/// A state the solver can integrate: a vector space with an error measure.
+///
+/// Conformers: `[Double]`, `Tensor<S>`, ``TensorList`` (several tensors: augmented states such
+/// as a CNF's `[z, Δlog p, kinetic, frobenius]`) and ``VariableList`` (the same on graph
+/// variables, so that solving on it records every operation: the `backprop` gradient mode).
+public protocol ODEState {
+    /// `base + Σ coefficients[i] · terms[i]` (step sizes already folded into the coefficients).
+    static func combine(_ base: Self, _ coefficients: [Double], _ terms: [Self]) -> Self
+    /// Error statistics of `error` relative to `atol + rtol·max(|y0|, |y1|)`, one entry per
+    /// component.
+    static func errorComponents(error: Self, y0: Self, y1: Self, rtol: Double, atol: Double) -> [ErrorComponent]
+    /// False if any element is NaN or infinite.
+    var isFinite: Bool { get }
+}
+
+/// Error statistics of one state component.
+public struct ErrorComponent: Sendable, Equatable {
+    /// `Σ rᵢ²` of the scaled errors rᵢ.
+    public var sumOfSquares: Double
+    /// `max |rᵢ|`.
+    public var maxAbs: Double
+    /// Number of elements.
+    public var count: Int
+
+    public init(sumOfSquares: Double, maxAbs: Double, count: Int) {
+        self.sumOfSquares = sumOfSquares
+        self.maxAbs = maxAbs
+        self.count = count
+    }
+}
+
+/// How per-component error statistics become the one number step control compares with 1.
+public enum ErrorNorm: Sendable {
+    /// Root mean square over all elements of all components (Hairer's norm; the default).
+    case rms
+    /// The largest per-component RMS (torchdiffeq's norm for tuple states).
+    case mixedRMS
+    /// The largest scaled error of any element.
+    case maxAbs
+    /// Any other combination, e.g. a seminorm that ignores some components.
+    case custom(@Sendable ([ErrorComponent]) -> Double)
+
+    /// Applies the norm.
+    public func callAsFunction(_ components: [ErrorComponent]) -> Double {
+        switch self {
+        case .rms:
+            var sum = 0.0, n = 0
+            for c in components {
+                sum += c.sumOfSquares
+                n += c.count
+            }
+            return n == 0 ? 0 : (sum / Double(n)).squareRoot()
+        case .mixedRMS:
+            return components.map { $0.count == 0 ? 0 : ($0.sumOfSquares / Double($0.count)).squareRoot() }.max() ?? 0
+        case .maxAbs:
+            return components.map(\.maxAbs).max() ?? 0
+        case .custom(let f):
+            return f(components)
+        }
+    }
+}
+
+extension Array: ODEState where Element == Double {
+    public static func combine(_ base: [Double], _ coefficients: [Double], _ terms: [[Double]]) -> [Double] {
+        var out = base
+        for (c, term) in zip(coefficients, terms) where c != 0 {
+            for i in out.indices { out[i] += c * term[i] }
+        }
+        return out
+    }
+
+    public static func errorComponents(
+        error: [Double], y0: [Double], y1: [Double], rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        var sum = 0.0, worst = 0.0
+        for i in error.indices {
+            let r = error[i] / (atol + rtol * Swift.max(Swift.abs(y0[i]), Swift.abs(y1[i])))
+            sum += r * r
+            if Swift.abs(r) > worst || r.isNaN { worst = Swift.abs(r) }
+        }
+        return [ErrorComponent(sumOfSquares: sum, maxAbs: worst, count: error.count)]
+    }
+
+    public var isFinite: Bool { allSatisfy { $0.isFinite } }
+}
+
+extension Tensor: ODEState {
+    public static func combine(_ base: Tensor, _ coefficients: [Double], _ terms: [Tensor]) -> Tensor {
+        var out = base
+        let n = base.count
+        out.withUnsafeMutableBufferPointer { y in
+            for (c, term) in zip(coefficients, terms) where c != 0 {
+                precondition(term.shape == base.shape, "ODE state: shapes \(term.shape) and \(base.shape) differ")
+                term.withUnsafeBufferPointer { x in
+                    Scalar.axpy(count: n, alpha: Scalar(c), x.baseAddress!, y.baseAddress!)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func errorComponents(
+        error: Tensor, y0: Tensor, y1: Tensor, rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        let stats = error.withUnsafeBufferPointer { e in
+            y0.withUnsafeBufferPointer { a in
+                y1.withUnsafeBufferPointer { b in
+                    Scalar.errorStatistics(e.baseAddress!, a.baseAddress!, b.baseAddress!, count: e.count, rtol: rtol, atol: atol)
+                }
+            }
+        }
+        return [ErrorComponent(sumOfSquares: stats.sumOfSquares, maxAbs: stats.maxAbs, count: error.count)]
+    }
+}
+
+/// A state made of several tensors of any shapes (an augmented state).
+public struct TensorList<Scalar: TensorScalar>: ODEState {
+    public var components: [Tensor<Scalar>]
+
+    public init(_ components: [Tensor<Scalar>]) { self.components = components }
+
+    public static func combine(_ base: TensorList, _ coefficients: [Double], _ terms: [TensorList]) -> TensorList {
+        TensorList(base.components.indices.map { c in
+            Tensor.combine(base.components[c], coefficients, terms.map { $0.components[c] })
+        })
+    }
+
+    public static func errorComponents(
+        error: TensorList, y0: TensorList, y1: TensorList, rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        error.components.indices.flatMap { c in
+            Tensor.errorComponents(
+                error: error.components[c], y0: y0.components[c], y1: y1.components[c], rtol: rtol, atol: atol)
+        }
+    }
+
+    public var isFinite: Bool { components.allSatisfy(\.isFinite) }
+}
+
+/// A state made of graph variables: every combination is recorded, so the solve can be
+/// differentiated by back-propagation. Error control reads the values only.
+public struct VariableList<Scalar: TensorScalar>: ODEState {
+    public var components: [Variable<Scalar>]
+
+    public init(_ components: [Variable<Scalar>]) { self.components = components }
+
+    public static func combine(_ base: VariableList, _ coefficients: [Double], _ terms: [VariableList]) -> VariableList {
+        VariableList(base.components.indices.map { c in
+            var out = base.components[c]
+            for (k, term) in terms.enumerated() where coefficients[k] != 0 {
+                out = out + term.components[c] * Scalar(coefficients[k])
+            }
+            return out
+        })
+    }
+
+    public static func errorComponents(
+        error: VariableList, y0: VariableList, y1: VariableList, rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        error.components.indices.flatMap { c in
+            Tensor.errorComponents(
+                error: error.components[c].value, y0: y0.components[c].value, y1: y1.components[c].value,
+                rtol: rtol, atol: atol)
+        }
+    }
+
+    public var isFinite: Bool { components.allSatisfy { $0.value.isFinite } }
+}

@@ -1,0 +1,18 @@
+/// The plain entry point for classic problems, in the spirit of scipy's `solve_ivp`: a
+/// right-hand side on `[Double]`, the initial state, output times, a method and tolerances.
+///
+/// ```swift
+/// let (states, stats) = try solveIVP(
+///     { t, y in [1.5 * y[0] - y[0] * y[1], -3 * y[1] + y[0] * y[1]] },
+///     y0: [1, 1], times: [0, 5, 10], rtol: 1e-8, atol: 1e-8)
+/// ```
+public func solveIVP(
+    _ f: (Double, [Double]) throws -> [Double], y0: [Double], times: [Double],
+    method: Tableau = .dopri5, rtol: Double = 1e-6, atol: Double = 1e-9, stepSize: Double? = nil,
+    maxSteps: Int = 100_000
+) throws -> (states: [[Double]], stats: ODEStats) {
+    var options = ODEOptions(method: method, rtol: rtol, atol: atol, maxSteps: maxSteps, stepSize: stepSize)
+    options.stepSize = stepSize
+    let solution = try integrate(f, y0: y0, times: times, options: options)
+    return (solution.states, solution.stats)
+}

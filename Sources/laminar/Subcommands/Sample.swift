@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Laminar
+
+extension LaminarCommand {
+    /// `laminar sample`: draw from a trained model.
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw samples from a trained model: a 2-D histogram PNG, or the points as .npy/.csv.")
+
+        @Option(help: "Checkpoint written by laminar train.")
+        var checkpoint: String
+
+        @Option(help: "Number of samples.")
+        var n: Int = 10_000
+
+        @Option(help: "Output file (.png, .npy or .csv; see --format).")
+        var out: String = "samples.png"
+
+        @Option(help: "png, npy or csv (default: from the --out extension).")
+        var format: String?
+
+        @Option(help: "Also write the flow from base to data as PNG frames into this directory.")
+        var trajectory: String?
+
+        @Option(help: "Frames of the trajectory.")
+        var frames: Int = 20
+
+        @Option(help: "Scale of the base samples (1 = the model).")
+        var temperature: Double = 1
+
+        @Option(help: "Seed.")
+        var seed: UInt64 = 0
+
+        @Option(help: "Plot range [-r, r]² of the PNG.")
+        var range: Double = 4
+
+        func validate() throws {
+            guard n >= 1 else { throw ValidationError("--n must be ≥ 1, got \(n)") }
+            guard temperature > 0, temperature <= 10 else {
+                throw ValidationError("--temperature must be in (0, 10], got \(temperature)")
+            }
+            guard frames >= 1 else { throw ValidationError("--frames must be ≥ 1") }
+            guard ["png", "npy", "csv"].contains(resolvedFormat) else {
+                throw ValidationError("--format must be png, npy or csv, got '\(resolvedFormat)'")
+            }
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw ValidationError("--checkpoint: no file at \(checkpoint)")
+            }
+            try requireWritableParent(of: out, flag: "--out")
+        }
+
+        var resolvedFormat: String {
+            format ?? (URL(fileURLWithPath: out).pathExtension.isEmpty ? "png" : URL(fileURLWithPath: out).pathExtension.lowercased())
+        }
+
+        func run() throws {
+            let (flow, _) = try ModelStore.loadFFJORD(from: URL(fileURLWithPath: checkpoint))
+            var rng = RandomGenerator(seed: seed)
+            var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
+            if temperature != 1 { z = z * Float(temperature) }
+            let (x, nfe) = try flow.sampleTransport(z)
+            switch resolvedFormat {
+            case "npy": try PointsFile.write(Tensor<Double>(x), path: out, format: .npy)
+            case "csv": try PointsFile.write(Tensor<Double>(x), path: out, format: .csv)
+            default:
+                guard flow.dimension == 2 else {
+                    throw LaminarCLIError("PNG output needs 2-D data; use --format npy or csv for \(flow.dimension)-D samples")
+                }
+                try Pictures.writeSamples(x, range: range, path: out)
+            }
+            note("wrote \(n) samples to \(out) (NFE \(nfe))")
+            if let trajectory {
+                guard flow.dimension == 2 else { throw LaminarCLIError("--trajectory needs 2-D data") }
+                let snapshots = try flow.trajectory(z.slice(axis: 0, 0..<Swift.min(n, 5_000)), frames: frames)
+                let written = try Pictures.writeTrajectory(snapshots, range: range, directory: trajectory)
+                note("wrote \(written) frames to \(trajectory)/")
+            }
+        }
+    }
+}
+
+/// Throws a usage error when the directory that would hold `path` does not exist or is not writable.
+func requireWritableParent(of path: String, flag: String) throws {
+    let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("\(flag): directory \(parent) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: parent) else {
+        throw ValidationError("\(flag): directory \(parent) is not writable")
+    }
+}

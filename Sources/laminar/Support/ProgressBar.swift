@@ -1,0 +1,66 @@
+import Foundation
+
+/// A one-line live progress display on standard error: iteration, loss, NFE, rate, ETA.
+/// Redraws in place on a terminal and prints a plain line every `logEvery` updates otherwise
+/// (CI logs, pipes).
+final class ProgressBar {
+    private let total: Int
+    private let start: Date
+    private let isTerminal: Bool
+    private let logEvery: Int
+    private var lastDraw = Date.distantPast
+    private var lastWidth = 0
+
+    init(total: Int, startIteration: Int = 0, logEvery: Int = 100) {
+        self.total = total
+        self.start = Date()
+        self.isTerminal = isatty(2) != 0
+        self.logEvery = max(1, logEvery)
+        self.startIteration = startIteration
+    }
+
+    private let startIteration: Int
+
+    /// Updates the display for `iteration` (1-based) with named fields.
+    func update(iteration: Int, fields: [(String, String)]) {
+        let elapsed = Date().timeIntervalSince(start)
+        let done = iteration - startIteration
+        let rate = done > 0 ? Double(done) / max(elapsed, 1e-9) : 0
+        let remaining = rate > 0 ? Double(total - iteration) / rate : 0
+        let fraction = Double(iteration) / Double(max(total, 1))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let body = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
+        let line = "[\(bar)] \(iteration)/\(total)  \(body)  \(String(format: "%.2f it/s", rate))  ETA \(formatDuration(remaining))"
+        if isTerminal {
+            let now = Date()
+            guard now.timeIntervalSince(lastDraw) > 0.1 || iteration == total else { return }
+            lastDraw = now
+            let pad = max(0, lastWidth - line.count)
+            FileHandle.standardError.write(Data(("\r" + line + String(repeating: " ", count: pad)).utf8))
+            lastWidth = line.count
+        } else if iteration % logEvery == 0 || iteration == total || iteration == startIteration + 1 {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// Ends the live line.
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// `1h02m`, `3m05s`, `12s`.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}
+
+/// Writes a line to standard error.
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,20 @@
+import Foundation
+import Synchronization
+
+/// Set by SIGINT/SIGTERM; training polls it between iterations, writes a checkpoint and stops.
+enum SignalFlag {
+    static let flag = Atomic<Bool>(false)
+
+    static var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    /// Installs the handlers (a second signal exits at once).
+    static func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { _ in
+                if SignalFlag.flag.exchange(true, ordering: .relaxed) {
+                    _exit(130)
+                }
+            }
+        }
+    }
+}

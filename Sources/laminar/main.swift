@@ -1,2 +1,0 @@
-import Laminar
-print("laminar")

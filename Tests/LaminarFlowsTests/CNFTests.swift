@@ -1,0 +1,104 @@
+import Testing
+import LaminarFlows
+import LaminarODE
+import _LaminarTestSupport
+
+/// Properties of CNF blocks and FFJORD models, in Double so that solver tolerances (not
+/// rounding) set the accuracy.
+@Suite struct CNFTests {
+    func makeModel(
+        hidden: [Int] = [16, 16], trace: String = "exact", gradient: String = "adjoint", seed: UInt64 = 3,
+        rtol: Double = 1e-8, atol: Double = 1e-8, kinetic: Double = 0, jacobian: Double = 0
+    ) throws -> FFJORD<Double> {
+        var rng = RandomGenerator(seed: seed)
+        let config = FFJORDConfiguration(
+            dimension: 2, hidden: hidden, timeLength: 0.5, trainTime: true, trace: trace, rtol: rtol, atol: atol,
+            gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian)
+        return try FFJORD<Double>(config, using: &rng)
+    }
+
+    @Test func exactTraceEqualsJacobianTrace() throws {
+        let model = try makeModel()
+        let net = model.blocks[0].dynamics.net
+        var rng = RandomGenerator(seed: 5)
+        let z = Tensor<Double>.randomNormal([4, 2], using: &rng)
+        let t = Variable(Tensor<Double>(0.3))
+        let dyn = model.blocks[0].dynamics
+        dyn.estimator = .exact
+        let out = dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [4, 1]))])
+        for row in 0..<4 {
+            let x = z.slice(axis: 0, row..<(row + 1))
+            let jac = jacobian(of: { net(t, $0) }, at: x)  // [1, 2, 1, 2]
+            let trace = jac[0, 0, 0, 0] + jac[0, 1, 0, 1]
+            // dΔ/dt = −tr(∂f/∂z); both are exact up to rounding.
+            #expect(Swift.abs(-out[1].value[row, 0] - trace) < 1e-12)
+        }
+    }
+
+    @Test func hutchinsonMeanMatchesExactTrace() throws {
+        let model = try makeModel()
+        let dyn = model.blocks[0].dynamics
+        var rng = RandomGenerator(seed: 9)
+        let z = Tensor<Double>.randomNormal([1, 2], using: &rng)
+        let t = Variable(Tensor<Double>(0.2))
+        dyn.estimator = .exact
+        let exact = -dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [1, 1]))])[1].value.scalar
+        for noise in [HutchinsonNoise.gaussian, .rademacher] {
+            dyn.estimator = .hutchinson(noise)
+            var samples: [Double] = []
+            for _ in 0..<4000 {
+                dyn.noise = noise.draw([1, 2], using: &rng)
+                samples.append(-dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [1, 1]))])[1].value.scalar)
+            }
+            let mean = samples.reduce(0, +) / Double(samples.count)
+            let sd = (samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(samples.count - 1)).squareRoot()
+            let stderr = sd / Double(samples.count).squareRoot()
+            // Unbiased estimator: the mean lies within 4 standard errors of the exact trace
+            // (a false failure has probability ≈ 6e-5).
+            #expect(Swift.abs(mean - exact) <= 4 * stderr + 1e-12, "\(noise): mean \(mean) exact \(exact) se \(stderr)")
+        }
+    }
+
+    @Test func forwardThenInverseReturnsInput() throws {
+        let model = try makeModel()
+        var rng = RandomGenerator(seed: 1)
+        let x = Tensor<Double>.randomNormal([16, 2], using: &rng)
+        let fwd = try withoutGradient { try model.forward(Variable(x)) }
+        let back = try withoutGradient { try model.inverse(fwd.value) }
+        // Two solves at rtol = atol = 1e-8: the round trip error stays within ~100× that.
+        #expect(maxAbsDifference(back.value.value, x) < 1e-6)
+        // log-determinants of the two directions cancel.
+        #expect(maxAbsDifference(fwd.logDeterminant.value + back.logDeterminant.value, Tensor(zeros: [16])) < 1e-6)
+    }
+
+    @Test func densityIntegratesToOne() throws {
+        let model = try makeModel(rtol: 1e-6, atol: 1e-6)
+        // A random CNF moves mass little beyond the standard normal's support; [-6, 6]² holds
+        // all but ~1e-8 of N(0, I). Midpoint rule on 120² cells: error well below 0.02.
+        let grid = try DensityGrid.evaluate(model, low: -6, high: 6, resolution: 120, batchSize: 3600)
+        #expect(Swift.abs(grid.totalMass - 1) < 0.02, "mass \(grid.totalMass)")
+    }
+
+    @Test func gradientsAgreeAcrossGradientMethods() throws {
+        var rng = RandomGenerator(seed: 21)
+        let x = Tensor<Double>.randomNormal([8, 2], using: &rng)
+        var results: [String: [Tensor<Double>]] = [:]
+        for method in ["backprop", "adjoint", "checkpointed"] {
+            let model = try makeModel(gradient: method, rtol: 1e-9, atol: 1e-9, kinetic: 0.1, jacobian: 0.1)
+            var noiseRNG = RandomGenerator(seed: 4)
+            let grads = try withGradient { () throws -> [Tensor<Double>] in
+                let loss = try model.trainingLoss(Variable(x), using: &noiseRNG).loss
+                return gradients(of: loss, wrt: model.parameters).map(\.value)
+            }
+            results[method] = grads
+        }
+        for method in ["adjoint", "checkpointed"] {
+            for (a, b) in zip(results[method]!, results["backprop"]!) {
+                // Adjoint: continuous gradient at tolerance 1e-9 vs discrete gradient → ~1e-6.
+                // Checkpointed: the same discrete gradient as backprop up to rounding.
+                let tol = method == "adjoint" ? 1e-5 : 1e-9
+                #expect(closeness(a, b, rtol: tol, atol: tol) <= 1, "\(method) vs backprop")
+            }
+        }
+    }
+}

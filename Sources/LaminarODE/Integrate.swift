@@ -112,7 +112,7 @@ private func integrateAdaptive<Y: ODEState>(
                 if times[next] == tNew {
                     solution.states.append(step.y1)
                 } else {
-                    if step.f1 == nil { try completeEndDerivative(&step, f) }
+                    try prepareDenseOutput(&step, tableau: options.method, f)
                     solution.states.append(interpolate(step, tableau: tableau, theta: (times[next] - t) / h))
                 }
                 next += 1
@@ -160,7 +160,7 @@ private func integrateFixed<Y: ODEState>(
         guard let hAbs = options.stepSize, hAbs > 0, hAbs.isFinite else {
             throw ODEError.invalidOptions("fixed-step method \(options.method.name) needs stepSize > 0 or a grid")
         }
-        let n = Swift.max(1, Int((Swift.abs(tEnd - t0) / hAbs).rounded(.up) - 1e-9))
+        let n = Swift.max(1, Int((Swift.abs(tEnd - t0) / hAbs - 1e-9).rounded(.up)))
         guard n <= options.maxSteps else { throw ODEError.maxStepsExceeded(t: t0, steps: options.maxSteps) }
         grid = (0...n).map { i in i == n ? tEnd : t0 + direction * hAbs * Double(i) }
         // A last step shorter than a rounding error would be degenerate: merge it.
@@ -182,7 +182,7 @@ private func integrateFixed<Y: ODEState>(
             if times[next] == grid[i] {
                 solution.states.append(step.y1)
             } else {
-                if step.f1 == nil { try completeEndDerivative(&step, f) }
+                try prepareDenseOutput(&step, tableau: options.method, f)
                 solution.states.append(interpolate(step, tableau: options.method, theta: (times[next] - t) / h))
             }
             next += 1

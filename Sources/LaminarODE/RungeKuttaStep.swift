@@ -11,8 +11,11 @@ public struct RKStepResult<Y: ODEState> {
     /// The stage derivatives `kᵢ`.
     public var stages: [Y]
     /// `f(t + h, y1)`: the last stage of FSAL methods, otherwise filled on demand by
-    /// ``completeEndDerivative(_:_:)``.
+    /// ``prepareDenseOutput(_:tableau:_:)``.
     public var f1: Y?
+    /// Extra stages some interpolants need (DOP853's three), filled by
+    /// ``prepareDenseOutput(_:tableau:_:)``.
+    public var extraStages: [Y] = []
 }
 
 /// Takes one step of `tableau` from `(t, y)` with signed size `h`. `k1 = f(t, y)` may be passed
@@ -45,26 +48,40 @@ public func rungeKuttaStep<Y: ODEState>(
         error = Y.combine(zero, zip(tableau.b, bHat).map { h * ($0 - $1) }, k)
     }
     return RKStepResult(
-        t: t, h: h, y0: y, y1: y1, error: error, stages: k, f1: tableau.isFSAL ? k[s - 1] : nil)
+        t: t, h: h, y0: y, y1: y1, error: error, stages: k, f1: tableau.isFSAL ? k[s - 1] : nil, extraStages: [])
 }
 
-/// Evaluates `f(t + h, y1)` when the method does not provide it (needed for Hermite
-/// interpolation); returns whether an evaluation was spent.
+/// Evaluates what dense output needs beyond the step itself: `f(t + h, y1)` for methods that
+/// are not FSAL, and the extra stages of DOP853. Returns the number of evaluations spent.
 @discardableResult
-public func completeEndDerivative<Y: ODEState>(_ step: inout RKStepResult<Y>, _ f: (Double, Y) throws -> Y) throws -> Bool {
-    guard step.f1 == nil else { return false }
-    step.f1 = try f(step.t + step.h, step.y1)
-    return true
+public func prepareDenseOutput<Y: ODEState>(
+    _ step: inout RKStepResult<Y>, tableau: Tableau, _ f: (Double, Y) throws -> Y
+) throws -> Int {
+    var spent = 0
+    if step.f1 == nil {
+        step.f1 = try f(step.t + step.h, step.y1)
+        spent += 1
+    }
+    if case .dop853(let dense) = tableau.interpolation, step.extraStages.isEmpty {
+        var k = step.stages + [step.f1!]
+        for (row, c) in zip(dense.extraA, dense.extraC) {
+            let yi = Y.combine(step.y0, row.map { step.h * $0 }, Array(k[0..<row.count]))
+            k.append(try f(step.t + c * step.h, yi))
+            spent += 1
+        }
+        step.extraStages = Array(k[(step.stages.count + 1)...])
+    }
+    return spent
 }
 
-/// Dense output: the state at `t + θ·h`, θ ∈ [0, 1], inside a step. Hermite interpolation needs
-/// ``RKStepResult/f1`` (call ``completeEndDerivative(_:_:)`` first for non-FSAL methods).
+/// Dense output: the state at `t + θ·h`, θ ∈ [0, 1], inside a step. Call
+/// ``prepareDenseOutput(_:tableau:_:)`` first (it is free for FSAL methods).
 public func interpolate<Y: ODEState>(_ step: RKStepResult<Y>, tableau: Tableau, theta: Double) -> Y {
     if theta == 1 { return step.y1 }
     if theta == 0 { return step.y0 }
     let h = step.h
     guard let f1 = step.f1 else {
-        preconditionFailure("interpolate: f(t + h, y1) is needed; call completeEndDerivative first")
+        preconditionFailure("interpolate: call prepareDenseOutput first")
     }
     let f0 = step.stages[0]
     switch tableau.interpolation {
@@ -88,5 +105,20 @@ public func interpolate<Y: ODEState>(_ step: RKStepResult<Y>, tableau: Tableau, 
         let cf0 = h * (-2 * x4 + 5 * x3 - 4 * x2 + x)
         let cf1 = h * (2 * x4 - 3 * x3 + x2)
         return Y.combine(step.y0, [cy0, cy1, cym, cf0, cf1], [step.y0, step.y1, yMid, f0, f1])
+    case .dop853(let dense):
+        // y(θ) = y0 + Σᵢ wᵢ(θ) Fᵢ with F0 = Δy, F1 = h f0 − Δy, F2 = 2Δy − h(f1 + f0),
+        // F3+j = h Σₛ D[j][s] Kₛ, and w = θ, θ(1−θ), θ²(1−θ), θ²(1−θ)², θ³(1−θ)², θ³(1−θ)³, θ⁴(1−θ)³.
+        precondition(step.extraStages.count == dense.extraC.count, "interpolate: call prepareDenseOutput first")
+        let x = theta, u = 1 - theta
+        let w = [x, x * u, x * x * u, x * x * u * u, x * x * x * u * u, x * x * x * u * u * u, x * x * x * x * u * u * u]
+        let k = step.stages + [f1] + step.extraStages
+        var coefficients = [Double](repeating: 0, count: k.count)
+        for j in 0..<4 {
+            for s in 0..<k.count { coefficients[s] += h * w[3 + j] * dense.d[j][s] }
+        }
+        coefficients[0] += h * (w[1] - w[2])
+        coefficients[step.stages.count] -= h * w[2]
+        let cy = w[0] - w[1] + 2 * w[2]
+        return Y.combine(step.y0, [cy, -cy] + coefficients, [step.y1, step.y0] + k)
     }
 }

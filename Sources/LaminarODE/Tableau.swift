@@ -29,6 +29,16 @@ public struct Tableau: Sendable, Equatable, CustomStringConvertible {
         /// Dormand–Prince 5(4)'s 4th-order continuous extension: a quartic through `y₀, y₁, f₀,
         /// f₁` and the midpoint value `y₀ + h Σ cᵢ kᵢ` (Shampine 1986).
         case quarticMidpoint([Double])
+        /// DOP853's 7th-order continuous extension (Hairer, Nørsett & Wanner 1993, II.6).
+        case dop853(DOP853DenseOutput)
+    }
+
+    /// Coefficients of DOP853's dense output: three extra stages (`extraA`, `extraC`, using
+    /// the 12 stages and `f(t + h, y₁)`) and the matrix `d` (4 × 16) that combines all 16.
+    public struct DOP853DenseOutput: Sendable, Equatable {
+        public let d: [[Double]]
+        public let extraA: [[Double]]
+        public let extraC: [Double]
     }
 
     /// Builds and validates a tableau; traps on inconsistent numbers (tableaux are constants).

@@ -48,9 +48,12 @@ func solveCheckpointed<D: Dynamics>(
             let step = steps[i]
             let result: [Tensor<S>]? = withGradient {
                 let y = step.y.components.map { Variable($0, requiresGradient: true) }
-                guard let res = try? rungeKuttaStep(
+                guard var res = try? rungeKuttaStep(
                     fVar, tableau: options.method, t: step.t, y: VariableList(y), h: step.h, k1: nil)
                 else { return nil }
+                if !outputsOfStep[i].isEmpty {
+                    guard (try? prepareDenseOutput(&res, tableau: options.method, fVar)) != nil else { return nil }
+                }
                 var outs: [Variable<S>] = []
                 var seeds: [Variable<S>] = []
                 if let a {

@@ -87,7 +87,6 @@ public func interpolate<Y: ODEState>(_ step: RKStepResult<Y>, tableau: Tableau, 
     switch tableau.interpolation {
     case .hermite:
         let t2 = theta * theta, t3 = t2 * theta
-        let h00 = 2 * t3 - 3 * t2 + 1
         let h10 = t3 - 2 * t2 + theta
         let h01 = -2 * t3 + 3 * t2
         let h11 = t3 - t2

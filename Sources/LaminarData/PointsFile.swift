@@ -137,8 +137,9 @@ public enum PointsFile {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         do {
             try Data(serialize(points, format: format)).write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary) }
-            else { try FileManager.default.moveItem(at: temporary, to: url) }
+            guard rename(temporary.path, path) == 0 else {
+                throw DataError.unreadable(path: path, reason: "cannot replace the file (\(String(cString: strerror(errno))))")
+            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw DataError.unreadable(path: path, reason: "cannot write (\(error.localizedDescription))")

@@ -91,6 +91,6 @@ let package = Package(
             dependencies: ["LaminarFlows", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarCLITests",
-            dependencies: ["Laminar"]),
+            dependencies: ["Laminar", "laminar"]),
     ]
 )

@@ -28,10 +28,16 @@ struct LaminarCommand: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(2)
         } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if error is ValidationError || code == .validationFailure {
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
             // Runtime failures (files, solver, divergence): one line, exit 1.
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             Foundation.exit(1)

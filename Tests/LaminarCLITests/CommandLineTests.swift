@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import Laminar
+
+/// Runs the `laminar` executable built next to the test bundle and checks exit codes, messages
+/// and files.
+struct CLI {
+    static var binary: URL {
+        let candidates = [Bundle.main.bundleURL] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        for dir in candidates {
+            let url = dir.appendingPathComponent("laminar")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("laminar")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("laminar-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    /// A tiny, fast model configuration.
+    static let small = ["--hidden", "8-8", "--batch", "64", "--rtol", "1e-3", "--atol", "1e-3", "--no-pictures"]
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func helpListsTheSubcommands() throws {
+        let r = try CLI.run(["--help"])
+        #expect(r.status == 0)
+        for command in ["train", "evaluate", "sample", "density"] { #expect(r.stdout.contains(command)) }
+    }
+
+    @Test func usageErrorsExitWithTwoAndNameTheFlag() throws {
+        let dir = try CLI.temporaryDirectory()
+        let cases: [([String], String)] = [
+            (["train", "--data", "nosuchset", "--out", dir], "--data"),
+            (["train", "--hidden", "64-x", "--out", dir], "--hidden"),
+            (["train", "--rtol=-1", "--out", dir], "tolerances"),
+            (["train", "--iters", "0", "--out", dir], "--iters"),
+            (["sample", "--checkpoint", "\(dir)/none.safetensors"], "--checkpoint"),
+            (["train", "--no-such-flag"], "no-such-flag"),
+        ]
+        for (arguments, word) in cases {
+            let r = try CLI.run(arguments)
+            #expect(r.status == 2, "\(arguments): status \(r.status)")
+            #expect(r.stderr.contains(word), "\(arguments): \(r.stderr)")
+        }
+    }
+
+    @Test func malformedPointsFileIsAOneLineRuntimeError() throws {
+        let dir = try CLI.temporaryDirectory()
+        let csv = "\(dir)/bad.csv"
+        try "x,y\n1,2\n3,oops\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["train", "--data", csv, "--iters", "2", "--out", "\(dir)/run"] + CLI.small)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("bad.csv:3") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
+    @Test func trainEvaluateSampleAndResume() throws {
+        let dir = try CLI.temporaryDirectory()
+        let run = "\(dir)/run"
+        let first = try CLI.run(["train", "--data", "8gaussians", "--iters", "3", "--out", run, "--seed", "4"] + CLI.small)
+        #expect(first.status == 0, "\(first.stderr)")
+        let lines = try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        let record = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        for key in ["iteration", "loss", "nfe_forward", "nfe_backward", "seconds"] { #expect(record?[key] != nil, "\(key)") }
+
+        // Without --resume an existing run is not overwritten.
+        let again = try CLI.run(["train", "--data", "8gaussians", "--iters", "3", "--out", run] + CLI.small)
+        #expect(again.status == 1 && again.stderr.contains("--resume"))
+
+        // Resume to 6 iterations, and compare with an uninterrupted 6-iteration run.
+        let resumed = try CLI.run(["train", "--data", "8gaussians", "--iters", "6", "--out", run, "--seed", "4", "--resume"] + CLI.small)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let straight = try CLI.run(["train", "--data", "8gaussians", "--iters", "6", "--out", "\(dir)/straight", "--seed", "4"] + CLI.small)
+        #expect(straight.status == 0)
+        let a = try Checkpoint<Float>.load(from: URL(fileURLWithPath: "\(run)/checkpoint.safetensors"))
+        let b = try Checkpoint<Float>.load(from: URL(fileURLWithPath: "\(dir)/straight/checkpoint.safetensors"))
+        // Batches and noise depend only on (seed, iteration); the optimizer state is saved:
+        // the interrupted-and-resumed run is bit-identical to the uninterrupted one.
+        #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted())
+        for (name, t) in a.tensors { #expect(t == b.tensors[name], "\(name)") }
+
+        let evaluation = try CLI.run(["evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--n", "200"])
+        #expect(evaluation.status == 0 && evaluation.stdout.contains("NLL:"), "\(evaluation.stderr)")
+
+        let samples = try CLI.run(["sample", "--checkpoint", "\(run)/checkpoint.safetensors", "--n", "100", "--out", "\(dir)/s.npy"])
+        #expect(samples.status == 0, "\(samples.stderr)")
+        let points = try PointsFile.load(path: "\(dir)/s.npy")
+        #expect(points.shape == [100, 2])
+
+        let png = try CLI.run(["sample", "--checkpoint", "\(run)/checkpoint.safetensors", "--n", "500", "--out", "\(dir)/s.png"])
+        #expect(png.status == 0)
+        #expect(try PNG.read("\(dir)/s.png").width == 400)
+    }
+
+    @Test func aFileThatIsNotACheckpointIsRejected() throws {
+        let dir = try CLI.temporaryDirectory()
+        try "not a checkpoint".write(toFile: "\(dir)/x.safetensors", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["evaluate", "--checkpoint", "\(dir)/x.safetensors"])
+        #expect(r.status == 1 && r.stderr.hasPrefix("error:"), "\(r.stderr)")
+    }
+}

@@ -4,7 +4,7 @@ RELEASE_FLAGS = -c release
 TEST_FLAGS    = -c release -Xswiftc -enable-testing
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
-DEMO_ITERS   ?= 1500
+DEMO_ITERS   ?= 2000
 
 .PHONY: all deps build demo test test-debug clean help
 

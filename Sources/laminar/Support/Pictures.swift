@@ -28,7 +28,7 @@ enum Pictures {
         let v = points.scalars
         return Heatmap.histogram(
             x: (0..<n).map { Double(v[2 * $0]) }, y: (0..<n).map { Double(v[2 * $0 + 1]) },
-            low: -range, high: range, bins: 200, scale: 2)
+            low: -range, high: range, bins: 100, scale: 4)
     }
 
     /// One histogram PNG per snapshot, `frame-000.png` …; returns the number written.

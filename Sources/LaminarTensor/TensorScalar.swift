@@ -47,6 +47,12 @@ where Self.RawSignificand: FixedWidthInteger {
 
     /// True when no element is NaN or infinite.
     static func allFinite(_ x: UnsafePointer<Self>, count: Int) -> Bool
+
+    /// Unfolds one image ([C, H, W]) into columns ([C·kh·kw, Ho·Wo]) for convolution as GEMM.
+    static func im2col(_ image: UnsafePointer<Self>, _ columns: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry)
+
+    /// The adjoint of ``im2col(_:_:_:)``: adds columns back into an image (overlaps accumulate).
+    static func col2im(_ columns: UnsafePointer<Self>, _ image: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry)
 }
 
 extension Float: TensorScalar {
@@ -102,6 +108,14 @@ extension Float: TensorScalar {
     public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
         applyAllFinite(x, count)
     }
+
+    public static func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
+        applyIm2col(image, columns, geometry)
+    }
+
+    public static func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
+        applyCol2im(columns, image, geometry)
+    }
 }
 
 extension Double: TensorScalar {
@@ -152,5 +166,13 @@ extension Double: TensorScalar {
 
     public static func allFinite(_ x: UnsafePointer<Double>, count: Int) -> Bool {
         applyAllFinite(x, count)
+    }
+
+    public static func im2col(_ image: UnsafePointer<Double>, _ columns: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
+        applyIm2col(image, columns, geometry)
+    }
+
+    public static func col2im(_ columns: UnsafePointer<Double>, _ image: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
+        applyCol2im(columns, image, geometry)
     }
 }

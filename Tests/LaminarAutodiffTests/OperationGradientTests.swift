@@ -75,6 +75,15 @@ let operationCases: [OperationCase] = [
     OperationCase("placed", [[2, 3]]) { square($0[0]).placed(into: [5, 3], axis: 0, at: 2) },
     OperationCase("concatenate", [[2, 3], [4, 3]]) { Variable.concatenate([square($0[0]), $0[1] * $0[1] * $0[1]], axis: 0) },
     OperationCase("squeeze/unsqueeze", [[3, 1, 4]]) { square($0[0]).squeezed(at: 1).unsqueezed(at: 0) },
+    OperationCase("conv2d", [[2, 2, 4, 4], [3, 2, 3, 3], [3]]) { conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1) * $0[2].reshaped([1, 3, 1, 1]) },
+    OperationCase("conv2d stride 2", [[1, 2, 5, 5], [2, 2, 3, 3]]) { square(conv2d($0[0], weight: $0[1], stride: 2, padding: 1)) },
+    OperationCase("conv2d input gradient", [[1, 3, 2, 2], [3, 2, 3, 3]]) {
+        square(conv2dBackwardInput($0[0], weight: $0[1], inputShape: [1, 2, 4, 4], stride: 1, padding: 0))
+    },
+    OperationCase("conv2d weight gradient", [[1, 2, 4, 4], [1, 3, 2, 2]]) {
+        square(conv2dBackwardWeight($0[0], gradOutput: $0[1], weightShape: [3, 2, 3, 3], stride: 1, padding: 0))
+    },
+    OperationCase("avgPool2d", [[1, 2, 4, 4]]) { square(avgPool2d($0[0], kernel: 2, stride: 2)) },
 ]
 
 @Suite struct OperationGradientTests {

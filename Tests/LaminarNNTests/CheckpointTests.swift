@@ -115,3 +115,51 @@ import _LaminarTestSupport
         }
     }
 }
+
+@Suite struct ConvolutionLayerTests {
+    @Test func groupNormNormalisesEachGroupAndHasCorrectGradients() {
+        let norm = GroupNorm<Double>(groups: 2, channels: 4)
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor<Double>.randomNormal([2, 4, 3, 3], using: &rng) * 3 + 1
+        let y = norm(Variable(x)).value.reshaped([2, 2, 18])
+        for b in 0..<2 { for g in 0..<2 {
+            let values = (0..<18).map { y[b, g, $0] }
+            let mean = values.reduce(0, +) / 18
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 18
+            #expect(Swift.abs(mean) < 1e-12)
+            // eps = 1e-5 shrinks the variance slightly below 1.
+            #expect(Swift.abs(variance - 1) < 1e-4)
+        } }
+        let f: ([Variable<Double>]) -> Variable<Double> = { v in
+            let layer = GroupNorm<Double>(groups: 2, channels: 4)
+            return layer(v[0]) * v[0]
+        }
+        let small = Tensor<Double>.randomNormal([1, 4, 2, 2], using: &rng)
+        #expect(checkGradient(f, at: [small]).maxError < 1e-6)
+        #expect(checkSecondOrderGradient(f, at: [small]).maxError < 1e-5)
+    }
+
+    @Test func concatConv2dSeesTime() {
+        var rng = RandomGenerator(seed: 9)
+        let layer = ConcatConv2d<Double>(inputChannels: 2, outputChannels: 3, using: &rng)
+        let x = Variable(Tensor<Double>.randomNormal([1, 2, 4, 4], using: &rng))
+        let a = layer(t: Variable(Tensor(0.0)), x: x).value
+        let b = layer(t: Variable(Tensor(1.0)), x: x).value
+        #expect(a.shape == [1, 3, 4, 4] && a != b)
+    }
+
+    @Test func sgdWithMomentumMatchesHandComputedSteps() {
+        let p = Variable(Tensor<Double>([1.0]), requiresGradient: true)
+        let sgd = SGD(parameters: [p], learningRate: 0.1, momentum: 0.9)
+        sgd.step(gradients: [Tensor([1.0])])  // v = 1, p = 0.9
+        sgd.step(gradients: [Tensor([1.0])])  // v = 1.9, p = 0.71
+        #expect(Swift.abs(p.value.scalar - 0.71) < 1e-12)
+    }
+
+    @Test func clippingScalesToTheMaximumNorm() {
+        var grads = [Tensor<Double>([3.0]), Tensor<Double>([4.0])]
+        let norm = clipGradientNorm(&grads, maxNorm: 1)
+        #expect(norm == 5)
+        #expect(Swift.abs(grads[0].scalar - 0.6) < 1e-12 && Swift.abs(grads[1].scalar - 0.8) < 1e-12)
+    }
+}

@@ -152,3 +152,38 @@ import Foundation
         #expect(Swift.abs(signs.reduce(0, +)) < 5 * Double(n).squareRoot())
     }
 }
+
+@Suite struct ConvolutionKernelTests {
+    static func naiveConv(_ x: Tensor<Double>, _ w: Tensor<Double>, stride: Int, padding: Int) -> Tensor<Double> {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, k) = (w.shape[0], w.shape[2])
+        let ho = (h + 2 * padding - k) / stride + 1, wo = (wd + 2 * padding - k) / stride + 1
+        var out = [Double](repeating: 0, count: n * o * ho * wo)
+        for b in 0..<n { for oc in 0..<o { for oy in 0..<ho { for ox in 0..<wo {
+            var s = 0.0
+            for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                let y = oy * stride + ky - padding, xx = ox * stride + kx - padding
+                if y >= 0 && y < h && xx >= 0 && xx < wd { s += x[b, ic, y, xx] * w[oc, ic, ky, kx] }
+            } } }
+            out[((b * o + oc) * ho + oy) * wo + ox] = s
+        } } } }
+        return Tensor(shape: [n, o, ho, wo], scalars: out)
+    }
+
+    @Test(arguments: [(1, 0), (1, 1), (2, 0), (2, 1)])
+    func conv2dMatchesNaiveLoops(stride: Int, padding: Int) {
+        var rng = RandomGenerator(seed: 6)
+        let x = Tensor<Double>.randomNormal([2, 3, 7, 6], using: &rng)
+        let w = Tensor<Double>.randomNormal([4, 3, 3, 3], using: &rng)
+        let expected = Self.naiveConv(x, w, stride: stride, padding: padding)
+        // Double: summation order only. Float: 27-term sums of unit normals, 1e-5 relative.
+        #expect(closeness(Tensor.conv2d(x, weight: w, stride: stride, padding: padding), expected, rtol: 1e-12, atol: 1e-12) <= 1)
+        let f = Tensor.conv2d(Tensor<Float>(x), weight: Tensor<Float>(w), stride: stride, padding: padding)
+        #expect(closeness(Tensor<Double>(f), expected, rtol: 1e-5, atol: 1e-5) <= 1)
+    }
+
+    @Test func averagePoolingAveragesWindows() {
+        let x = Tensor<Double>(shape: [1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(x.avgPool2d(kernel: 2, stride: 2).scalars == [3.5, 5.5])
+    }
+}

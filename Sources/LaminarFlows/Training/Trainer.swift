@@ -142,12 +142,9 @@ public final class FlowTrainer<F: Flow> {
             throw TrainingError.diverged(iteration: i, cause: "the loss is \(loss)")
         }
         var grads = gradients(of: objective.loss, wrt: flow.parameters).map(\.value)
-        let norm = gradientNorm(grads)
+        let norm = clipGradientNorm(&grads, maxNorm: options.gradientClip ?? .infinity)
         guard norm.isFinite else {
             throw TrainingError.diverged(iteration: i, cause: "the gradient norm is \(norm)")
-        }
-        if let clip = options.gradientClip, norm > clip {
-            for k in grads.indices { grads[k] = grads[k] * F.Scalar(clip / norm) }
         }
         let lr = learningRate(at: i)
         optimizer.learningRate = lr
@@ -161,15 +158,4 @@ public final class FlowTrainer<F: Flow> {
         record.jacobian = objective.regularizers["jacobian"]
         return record
     }
-}
-
-/// Global L2 norm of a list of gradients.
-func gradientNorm<S: TensorScalar>(_ grads: [Tensor<S>]) -> Double {
-    var total = 0.0
-    for g in grads {
-        g.withUnsafeBufferPointer { buf in
-            for v in buf { total += Double(v) * Double(v) }
-        }
-    }
-    return total.squareRoot()
 }

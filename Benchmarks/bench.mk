@@ -1,0 +1,24 @@
+# Benchmarks (included by the top-level Makefile). Not part of `make test`, except the smoke run.
+BENCH_BIN = Benchmarks/.build/release/laminar-bench
+PEERS_PY  = Benchmarks/peers/.venv/bin/python
+
+.PHONY: bench bench-build bench-peers bench-smoke
+
+bench-build: deps
+	cd Benchmarks && $(SWIFT) build -c release
+
+bench: bench-build
+	$(BENCH_BIN) --threads 1
+	$(BENCH_BIN) blas autodiff cnf-toy --threads 2
+
+$(PEERS_PY): Benchmarks/peers/requirements.txt
+	python3 -m venv Benchmarks/peers/.venv
+	$(PEERS_PY) -m pip install -q -r Benchmarks/peers/requirements.txt
+	touch $(PEERS_PY)
+
+bench-peers: bench-build $(PEERS_PY)
+	$(PEERS_PY) Benchmarks/peers/compare.py
+
+# A few seconds: every case runs with tiny repeat counts into a temporary directory.
+bench-smoke: bench-build
+	$(BENCH_BIN) --smoke --out $$(mktemp -d)

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""`make bench-peers`: runs Laminar and its peers interleaved (A, B, A, B, …) so that machine
+noise hits both, and prints ratios. Exits non-zero when a comparison is not like for like
+(NFE differing by more than 25 %, or final losses by more than 0.1 nats) instead of printing a
+misleading ratio. Writes Benchmarks/results/peers.json."""
+import json, os, statistics, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "Benchmarks/.build/release/laminar-bench")
+PY = sys.executable
+PEERS = os.path.join(ROOT, "Benchmarks/peers")
+ROUNDS = int(os.environ.get("ROUNDS", "2"))
+
+
+def ours(case, threads, extra=()):
+    out = os.path.join(ROOT, "Benchmarks/results")
+    subprocess.run([BENCH, case, "--threads", str(threads), "--out", out, *extra], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(out, f"{case}.json")) as f:
+        return json.load(f)
+
+
+def peer(script, *args, threads=1):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" if threads == 1 else "")
+    r = subprocess.run([PY, os.path.join(PEERS, script), *args], check=True, capture_output=True, text=True, env=env)
+    return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
+
+def main():
+    failures, rows, record = [], [], {"cnf-toy": [], "solver": []}
+    weights = os.path.join(ROOT, "Benchmarks/results/cnf-toy-initial-weights.safetensors")
+    for threads in (1, 2):
+        a_times, b_times, a_nfe, b_nfe, a_loss, b_loss = [], [], [], [], [], []
+        for _ in range(ROUNDS):
+            a = ours("cnf-toy", threads, ["--weights", weights])["measurements"][0]
+            b = peer("ffjord_toy.py", "--weights", weights, "--threads", str(threads), threads=threads)[0]
+            a_times.append(a["median"]); b_times.append(b["median"])
+            a_nfe.append(a["nfe"] + a["nfeBackward"]); b_nfe.append(b["nfe"] + b["nfe_backward"])
+            a_loss.append(a["extra"]["loss_last"]); b_loss.append(b["loss_last"])
+        ta, tb = statistics.median(a_times), statistics.median(b_times)
+        na, nb = statistics.mean(a_nfe), statistics.mean(b_nfe)
+        la, lb = statistics.mean(a_loss), statistics.mean(b_loss)
+        row = {"case": "cnf-toy", "threads": threads, "laminar_s": ta, "torchdiffeq_s": tb, "time_ratio": ta / tb,
+               "speedup": tb / ta, "nfe_ratio": na / nb, "loss_difference": la - lb}
+        record["cnf-toy"].append(row)
+        rows.append(f"cnf-toy  threads {threads}: Laminar {ta*1e3:.1f} ms/it, torchdiffeq {tb*1e3:.1f} ms/it, "
+                    f"time ratio {ta/tb:.2f} (speed-up {tb/ta:.2f}×), NFE ratio {na/nb:.2f}, loss diff {la-lb:+.3f}")
+        if abs(na / nb - 1) > 0.25:
+            failures.append(f"cnf-toy threads {threads}: NFE differ by {abs(na/nb-1)*100:.0f}% (> 25%)")
+        if abs(la - lb) > 0.1:
+            failures.append(f"cnf-toy threads {threads}: final losses differ by {abs(la-lb):.3f} nats (> 0.1)")
+    # Solver: Laminar vs scipy/torchdiffeq/diffrax, per-step cost and NFE at equal tolerance.
+    mine = {m["name"]: m for m in ours("solver", 1)["measurements"]}
+    theirs = peer("solver_peers.py", "--repeats", "5")
+    pairs = {"dopri5": [("scipy", "RK45"), ("torchdiffeq", "dopri5"), ("diffrax", "Dopri5")],
+             "tsit5": [("diffrax", "Tsit5")], "dopri8": [("scipy", "DOP853"), ("torchdiffeq", "dopri8"), ("diffrax", "Dopri8")]}
+    for problem in ["lotka_volterra", "van_der_pol", "kepler"]:
+        for ours_method, peer_methods in pairs.items():
+            for tol in [1e-3, 1e-6, 1e-9]:
+                m = mine.get(f"{problem} {ours_method} tol {tol}")
+                for peer_name, method in peer_methods:
+                    p = next((x for x in theirs if x["peer"] == peer_name and x["problem"] == problem
+                              and x["method"] == method and x["tol"] == tol), None)
+                    if not m or not p:
+                        continue
+                    row = {"case": "solver", "problem": problem, "tol": tol, "laminar": ours_method, "peer": peer_name,
+                           "peer_method": method, "time_ratio": m["median"] / p["median"], "nfe_ratio": m["nfe"] / p["nfe"],
+                           "laminar_error": m["extra"]["error"], "peer_error": p["error"]}
+                    record["solver"].append(row)
+                    rows.append(f"solver {problem:15s} tol {tol:.0e} {ours_method}/{peer_name}:{method:7s} time ratio "
+                                f"{row['time_ratio']:.3f}, NFE ratio {row['nfe_ratio']:.2f}, error {m['extra']['error']:.1e} vs {p['error']:.1e}")
+    with open(os.path.join(ROOT, "Benchmarks/results/peers.json"), "w") as f:
+        json.dump(record, f, indent=1)
+    print("\n".join(rows))
+    if failures:
+        print("\nNOT COMPARABLE:\n  " + "\n  ".join(failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

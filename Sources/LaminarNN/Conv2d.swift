@@ -1,0 +1,84 @@
+/// 2-D convolution layer, weight [out, in, k, k] with PyTorch's default initialisation
+/// (`U(−1/√fan_in, 1/√fan_in)`, fan_in = in·k²).
+public final class Conv2d<Scalar: TensorScalar>: Layer {
+    public let weight: Variable<Scalar>
+    public let bias: Variable<Scalar>?
+    public let stride: Int
+    public let padding: Int
+
+    public init(
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, using rng: inout RandomGenerator
+    ) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0, "Conv2d: sizes must be positive")
+        let bound = Scalar(1 / Double(inputChannels * kernelSize * kernelSize).squareRoot())
+        weight = Variable(Tensor.randomUniform([outputChannels, inputChannels, kernelSize, kernelSize],
+                                               low: -bound, high: bound, using: &rng), requiresGradient: true)
+        self.bias = bias ? Variable(Tensor.randomUniform([outputChannels], low: -bound, high: bound, using: &rng),
+                                    requiresGradient: true) : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// x [N, in, H, W] → [N, out, H', W'].
+    public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
+        precondition(x.rank == 4 && x.shape[1] == weight.shape[1],
+                     "Conv2d: input \(x.shape) needs \(weight.shape[1]) channels ([N, C, H, W])")
+        return conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+}
+
+/// FFJORD's `ConcatConv2d`: time appended to the input as a constant channel.
+public final class ConcatConv2d<Scalar: TensorScalar>: TimeConditionedLayer {
+    public let layer: Conv2d<Scalar>
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
+                using rng: inout RandomGenerator) {
+        layer = Conv2d(inputChannels: inputChannels + 1, outputChannels: outputChannels, kernelSize: kernelSize,
+                       stride: stride, padding: padding, using: &rng)
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] { prefixed("_layer", layer.namedParameters) }
+
+    public func callAsFunction(t: Variable<Scalar>, x: Variable<Scalar>) -> Variable<Scalar> {
+        let channel = t.reshaped([1, 1, 1, 1]).broadcast(to: [x.shape[0], 1, x.shape[2], x.shape[3]])
+        return layer(Variable.concatenate([channel, x], axis: 1))
+    }
+}
+
+/// Group normalisation (Wu & He 2018): per sample, channels split into groups normalised to
+/// zero mean and unit variance, then an affine map per channel. Written with differentiable
+/// operations, so it supports second-order gradients.
+public final class GroupNorm<Scalar: TensorScalar>: Layer {
+    public let groups: Int
+    public let channels: Int
+    public let epsilon: Double
+    public let weight: Variable<Scalar>
+    public let bias: Variable<Scalar>
+
+    public init(groups: Int, channels: Int, epsilon: Double = 1e-5) {
+        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
+        self.groups = groups
+        self.channels = channels
+        self.epsilon = epsilon
+        weight = Variable(Tensor(ones: [channels]), requiresGradient: true)
+        bias = Variable(Tensor(zeros: [channels]), requiresGradient: true)
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] { [("weight", weight), ("bias", bias)] }
+
+    /// x [N, C, H, W] → same shape.
+    public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
+        precondition(x.rank == 4 && x.shape[1] == channels, "GroupNorm: input \(x.shape) needs \(channels) channels")
+        let shape = x.shape
+        let grouped = x.reshaped([shape[0], groups, -1])
+        let centred = grouped - grouped.mean(axes: [2], keepDims: true)
+        let variance = square(centred).mean(axes: [2], keepDims: true)
+        let normalised = (centred / sqrt(variance + Scalar(epsilon))).reshaped(shape)
+        return normalised * weight.reshaped([1, channels, 1, 1]) + bias.reshaped([1, channels, 1, 1])
+    }
+}

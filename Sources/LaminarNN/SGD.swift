@@ -1,0 +1,49 @@
+/// Stochastic gradient descent with momentum (PyTorch's `torch.optim.SGD` semantics:
+/// `v ← μv + g`, step `v`, or `g + μv` with Nesterov), optional L2 weight decay.
+public final class SGD<Scalar: TensorScalar> {
+    public let parameters: [Variable<Scalar>]
+    public var learningRate: Double
+    public var momentum: Double
+    public var nesterov: Bool
+    public var weightDecay: Double
+    private var velocity: [Tensor<Scalar>]?
+
+    public init(parameters: [Variable<Scalar>], learningRate: Double, momentum: Double = 0, nesterov: Bool = false,
+                weightDecay: Double = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public func step(gradients: [Tensor<Scalar>]) {
+        precondition(gradients.count == parameters.count, "SGD: \(gradients.count) gradients for \(parameters.count) parameters")
+        var v = velocity ?? []
+        for (k, p) in parameters.enumerated() {
+            var g = gradients[k]
+            if weightDecay != 0 { g = g + p.value * Scalar(weightDecay) }
+            var direction = g
+            if momentum != 0 {
+                if velocity == nil { v.append(g) } else { v[k] = v[k] * Scalar(momentum) + g }
+                direction = nesterov ? g + v[k] * Scalar(momentum) : v[k]
+            }
+            p.update { $0 = $0 - direction * Scalar(learningRate) }
+        }
+        if momentum != 0 { velocity = v }
+    }
+}
+
+/// Rescales gradients so that their global L2 norm is at most `maxNorm` (like
+/// `torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm<S: TensorScalar>(_ gradients: inout [Tensor<S>], maxNorm: Double) -> Double {
+    var total = 0.0
+    for g in gradients { total += g.map(.square).sumOfElements }
+    let norm = total.squareRoot()
+    if norm > maxNorm && norm > 0 {
+        let scale = S(maxNorm / norm)
+        for k in gradients.indices { gradients[k] = gradients[k] * scale }
+    }
+    return norm
+}

@@ -140,3 +140,34 @@ import _LaminarTestSupport
         #expect(nfe[1] <= nfe[0], "backward NFE full norm \(nfe[0]), seminorm \(nfe[1])")
     }
 }
+
+@Suite struct GradientMemoryTests {
+    /// Peak bytes held by recorded graphs during one forward solve and gradient.
+    static func peakGraphBytes(_ method: GradientMethod, steps: Int) throws -> Int {
+        var rng = RandomGenerator(seed: 12)
+        let w1 = Variable(Tensor<Double>.randomNormal([32, 2], using: &rng) * 0.5, requiresGradient: true)
+        let w2 = Variable(Tensor<Double>.randomNormal([2, 32], using: &rng) * 0.2, requiresGradient: true)
+        let f = ClosureDynamics<Double>(parameters: [w1, w2]) { _, y in
+            [linear(tanh(linear(y[0], weight: w1, bias: nil)), weight: w2, bias: nil)]
+        }
+        let y0 = Variable(Tensor<Double>.randomNormal([64, 2], using: &rng), requiresGradient: true)
+        let options = ODEOptions(method: .rk4, stepSize: 1 / Double(steps))
+        let (_, probe) = try GraphMemory.measure {
+            try withGradient {
+                let r = try odeint(f, [y0], times: [0, 1], options: options, gradient: method)
+                _ = gradients(of: square(r.final[0]).sum(), wrt: [y0, w1, w2])
+            }
+        }
+        return probe.peakBytes
+    }
+
+    @Test func adjointMemoryIsFlatWhileBackpropGrows() throws {
+        let adjoint = try (Self.peakGraphBytes(.adjoint, steps: 10), Self.peakGraphBytes(.adjoint, steps: 100))
+        let backprop = try (Self.peakGraphBytes(.backprop, steps: 10), Self.peakGraphBytes(.backprop, steps: 100))
+        // The bound: adjoint ≤ 1.2× when steps grow 10×; back-propagation keeps every
+        // step's graph, so it grows nearly 10×.
+        #expect(Double(adjoint.1) <= 1.2 * Double(adjoint.0), "adjoint \(adjoint)")
+        #expect(Double(backprop.1) >= 5 * Double(backprop.0), "backprop \(backprop)")
+        print("graph memory, 10 → 100 steps: adjoint \(adjoint.0) → \(adjoint.1) bytes, backprop \(backprop.0) → \(backprop.1) bytes")
+    }
+}

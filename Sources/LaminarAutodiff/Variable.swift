@@ -14,8 +14,6 @@ public final class Variable<Scalar: TensorScalar>: @unchecked Sendable {
     public let requiresGradient: Bool
     /// The operation that produced this variable (`nil` for leaves and constants).
     let node: Node<Scalar>?
-    /// The memory probe this variable's bytes are counted in, if one was active.
-    private let probe: GraphMemoryProbe?
 
     /// A leaf. Pass `requiresGradient: true` for parameters and for inputs you differentiate with
     /// respect to.
@@ -23,19 +21,12 @@ public final class Variable<Scalar: TensorScalar>: @unchecked Sendable {
         self.value = value
         self.requiresGradient = requiresGradient
         self.node = nil
-        self.probe = nil
     }
 
     init(value: Tensor<Scalar>, node: Node<Scalar>) {
         self.value = value
         self.requiresGradient = true
         self.node = node
-        self.probe = GraphMemory.probe
-        probe?.add(value.count * MemoryLayout<Scalar>.stride)
-    }
-
-    deinit {
-        probe?.add(-value.count * MemoryLayout<Scalar>.stride)
     }
 
     /// A constant scalar.

@@ -104,6 +104,8 @@ public func interpolate<Y: ODEState>(_ step: RKStepResult<Y>, tableau: Tableau, 
         let cf0 = h * (-2 * x4 + 5 * x3 - 4 * x2 + x)
         let cf1 = h * (2 * x4 - 3 * x3 + x2)
         return Y.combine(step.y0, [cy0, cy1, cym, cf0, cf1], [step.y0, step.y1, yMid, f0, f1])
+    case .tsit5:
+        return Y.combine(step.y0, Tableau.tsit5Weights(theta).map { h * $0 }, step.stages)
     case .dop853(let dense):
         // y(θ) = y0 + Σᵢ wᵢ(θ) Fᵢ with F0 = Δy, F1 = h f0 − Δy, F2 = 2Δy − h(f1 + f0),
         // F3+j = h Σₛ D[j][s] Kₛ, and w = θ, θ(1−θ), θ²(1−θ), θ²(1−θ)², θ³(1−θ)², θ³(1−θ)³, θ⁴(1−θ)³.

@@ -31,6 +31,9 @@ public struct Tableau: Sendable, Equatable, CustomStringConvertible {
         case quarticMidpoint([Double])
         /// DOP853's 7th-order continuous extension (Hairer, Nørsett & Wanner 1993, II.6).
         case dop853(DOP853DenseOutput)
+        /// Tsitouras's 4th-order interpolant: `y(θ) = y₀ + h Σ bᵢ(θ) kᵢ` with the weight
+        /// polynomials of Tsitouras 2011.
+        case tsit5
     }
 
     /// Coefficients of DOP853's dense output: three extra stages (`extraA`, `extraC`, using

@@ -23,8 +23,8 @@ extension Tableau {
         ]))
 
     /// Tsitouras 5(4) (Tsitouras 2011, "Runge–Kutta pairs of order 5(4) satisfying only the
-    /// first column simplifying assumption"): 7 stages, FSAL. Dense output: cubic Hermite (the
-    /// method's own 4th-order interpolant is not implemented).
+    /// first column simplifying assumption"): 7 stages, FSAL, with the paper's own 4th-order
+    /// dense output.
     public static let tsit5 = Tableau(
         name: "tsit5",
         c: [0, 0.161, 0.327, 0.9, 0.9800255409045097, 1, 1],
@@ -43,7 +43,21 @@ extension Tableau {
             0.4798896504144996 - 0.007880878010261995, 1.379008574103742 + 0.1447110071732629,
             -3.290069515436081 - 0.5823571654525552, 2.324710524099774 + 0.45808210592918697, -1.0 / 66,
         ],
-        order: 5, embeddedOrder: 4)
+        order: 5, embeddedOrder: 4, interpolation: .tsit5)
+
+    /// The weights bᵢ(θ) of Tsitouras's interpolant (Tsitouras 2011); bᵢ(1) are the method's b.
+    static func tsit5Weights(_ t: Double) -> [Double] {
+        let t2 = t * t
+        return [
+            -1.0530884977290216 * t * (t - 1.3299890189751412) * (t2 - 1.4364028541716351 * t + 0.7139816917074209),
+            0.1017 * t2 * (t2 - 2.1966568338249754 * t + 1.2949852507374631),
+            2.490627285651252793 * t2 * (t2 - 2.38535645472061657 * t + 1.57803468208092486),
+            -16.54810288924490272 * (t - 1.21712927295533244) * (t - 0.61620406037800089) * t2,
+            47.37952196281928122 * (t - 1.203071208372362603) * (t - 0.658047292653547382) * t2,
+            -34.87065786149660974 * (t - 1.2) * (t - 0.666666666666666667) * t2,
+            2.5 * (t - 1) * (t - 0.6) * t2,
+        ]
+    }
 
     /// Bogacki–Shampine 3(2) (Bogacki & Shampine 1989): 4 stages, FSAL.
     public static let bosh3 = Tableau(

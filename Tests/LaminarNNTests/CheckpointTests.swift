@@ -163,3 +163,15 @@ import _LaminarTestSupport
         #expect(Swift.abs(grads[0].scalar - 0.6) < 1e-12 && Swift.abs(grads[1].scalar - 0.8) < 1e-12)
     }
 }
+
+@Suite struct SequentialTests {
+    @Test func sequentialAppliesStepsInOrderAndNamesParameters() {
+        var rng = RandomGenerator(seed: 10)
+        let a = Linear<Double>(inputSize: 3, outputSize: 4, using: &rng)
+        let b = Linear<Double>(inputSize: 4, outputSize: 2, using: &rng)
+        let net = Sequential<Double>([.linear(a), .activation(.tanh), .linear(b)])
+        let x = Variable(Tensor<Double>.randomNormal([5, 3], using: &rng))
+        #expect(net(x).value == b(tanh(a(x))).value)
+        #expect(net.namedParameters.map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+    }
+}

@@ -1,7 +1,8 @@
 # Laminar — the two commands of the README are `make demo` and `make test`.
+SHELL        := /bin/bash
 SWIFT        ?= swift
 RELEASE_FLAGS = -c release
-TEST_FLAGS    = -c release -Xswiftc -enable-testing
+TEST_FLAGS    = -c release -Xswiftc -enable-testing --disable-xctest
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000
@@ -27,8 +28,10 @@ demo: build
 	@echo "demo: pictures in $(DEMO_OUT)/ (density.png, samples.png)"
 
 test: deps
-	$(SWIFT) test $(TEST_FLAGS)
-	@if [ -f Benchmarks/bench.mk ]; then $(MAKE) --no-print-directory bench-smoke; fi
+	@mkdir -p .build
+	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) 2>&1 | tee .build/test-output.log
+	$(MAKE) --no-print-directory bench-smoke
+	@Scripts/test-summary .build/test-output.log
 
 test-debug: deps
 	$(SWIFT) test

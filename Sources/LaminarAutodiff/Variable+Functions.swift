@@ -16,9 +16,20 @@ public func log1p<S>(_ x: Variable<S>) -> Variable<S> {
     Variable.record("log1p", x.value.map(.log1p), [x]) { g, _, _ in [g / (x + 1)] }
 }
 
-/// Hyperbolic tangent; `d/dx = 1 − y²`.
+/// Hyperbolic tangent; `d/dx = 1 − y²`, applied by the fused ``tanhBackward(_:output:)``.
 public func tanh<S>(_ x: Variable<S>) -> Variable<S> {
-    Variable.record("tanh", x.value.map(.tanh), [x]) { g, y, _ in [g * (1 - y * y)] }
+    Variable.record("tanh", x.value.map(.tanh), [x]) { g, y, _ in [tanhBackward(g, output: y)] }
+}
+
+/// `g · (1 − y²)` in one pass (tanh's vector–Jacobian product at output `y`); differentiable:
+/// `∂/∂g = 1 − y²`, `∂/∂y = −2 g y`.
+public func tanhBackward<S>(_ g: Variable<S>, output y: Variable<S>) -> Variable<S> {
+    Variable.record("tanhBackward", g.value.combined(with: y.value, .tanhBackward), [g, y]) { gg, _, needs in
+        [
+            needs[0] ? Variable.unbroadcast(tanhBackward(gg, output: y), to: g.shape) : nil,
+            needs[1] ? Variable.unbroadcast(gg * g * y * S(-2), to: y.shape) : nil,
+        ]
+    }
 }
 
 /// Logistic sigmoid; `d/dx = y(1 − y)`.

@@ -24,6 +24,8 @@ public enum UnaryOp: Sendable, Hashable {
 /// Elementwise functions with two broadcast operands.
 public enum BinaryOp: Sendable, Hashable {
     case add, subtract, multiply, divide, maximum, minimum
+    /// `a · (1 − b²)`: the derivative of tanh at output `b` applied to `a`, in one pass.
+    case tanhBackward
 }
 
 /// Reductions.

@@ -107,6 +107,7 @@ func applyBinary<S: TensorScalar>(
     case .divide: binaryLoop(plan, a, b, out) { $0 / $1 }
     case .maximum: binaryLoop(plan, a, b, out) { Swift.max($0, $1) }
     case .minimum: binaryLoop(plan, a, b, out) { Swift.min($0, $1) }
+    case .tanhBackward: binaryLoop(plan, a, b, out) { $0 * (1 - $1 * $1) }
     }
 }
 

@@ -51,6 +51,7 @@ let operationCases: [OperationCase] = [
     OperationCase("log1p", [[3, 4]], positive: true) { log1p($0[0]) },
     OperationCase("tanh", [[3, 4]]) { tanh($0[0]) },
     OperationCase("sigmoid", [[3, 4]]) { sigmoid($0[0]) },
+    OperationCase("tanhBackward", [[3, 4], [3, 4]]) { tanhBackward($0[0], output: $0[1]) },
     OperationCase("softplus", [[3, 4]]) { softplus($0[0]) },
     OperationCase("relu", [[3, 4]]) { relu($0[0]) * $0[0] },
     OperationCase("elu", [[3, 4]]) { elu($0[0]) },

@@ -55,6 +55,9 @@ where Self.RawSignificand: FixedWidthInteger {
     static func col2im(_ columns: UnsafePointer<Self>, _ image: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry)
 }
 
+// The two conformances are deliberately spelled out: each forwards to the generic kernels with a
+// concrete type, which is what makes the compiler emit specialised loops here. A default
+// implementation in a protocol extension would be called through the generic entry point.
 extension Float: TensorScalar {
     public static var dtypeName: String { "F32" }
 

@@ -44,35 +44,29 @@ private func dot<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> S {
 func attachStartTime<D: Dynamics>(
     _ f: D, _ y0: [Variable<D.Scalar>], times: Variable<D.Scalar>
 ) -> [Variable<D.Scalar>] {
-    let t0 = Double(times.value.scalars[0])
-    let derivative = LazyDerivative(f: f, t: t0, y: y0.map(\.value))
-    let n = times.count
-    return y0.enumerated().map { c, y in
-        Variable.customOperation("odeint.startTime", value: y.value, inputs: [y, times]) { g, _, needs in
-            var timeGrad: Variable<D.Scalar>? = nil
-            if needs[1] {
-                var tg = Tensor<D.Scalar>(zeros: [n])
-                tg[0] = -dot(g.value, derivative.value[c])
-                timeGrad = Variable(tg)
-            }
-            return [needs[0] ? g : nil, timeGrad]
-        }
-    }
+    attachTime(f, y0, times: times, index: 0, sign: -1)
 }
 
 /// The state at output `index` passed through unchanged, with the t_k coupling.
 func attachOutputTime<D: Dynamics>(
     _ f: D, _ y: [Variable<D.Scalar>], times: Variable<D.Scalar>, index: Int
 ) -> [Variable<D.Scalar>] {
-    let tk = Double(times.value.scalars[index])
-    let derivative = LazyDerivative(f: f, t: tk, y: y.map(\.value))
+    attachTime(f, y, times: times, index: index, sign: 1)
+}
+
+/// Identity on `y` whose backward also adds `sign · ⟨g, f(t_index, y)⟩` to the gradient of
+/// `times[index]`.
+private func attachTime<D: Dynamics>(
+    _ f: D, _ y: [Variable<D.Scalar>], times: Variable<D.Scalar>, index: Int, sign: D.Scalar
+) -> [Variable<D.Scalar>] {
+    let derivative = LazyDerivative(f: f, t: Double(times.value.scalars[index]), y: y.map(\.value))
     let n = times.count
     return y.enumerated().map { c, yc in
-        Variable.customOperation("odeint.outputTime", value: yc.value, inputs: [yc, times]) { g, _, needs in
+        Variable.customOperation("odeint.time", value: yc.value, inputs: [yc, times]) { g, _, needs in
             var timeGrad: Variable<D.Scalar>? = nil
             if needs[1] {
                 var tg = Tensor<D.Scalar>(zeros: [n])
-                tg[index] = dot(g.value, derivative.value[c])
+                tg[index] = sign * dot(g.value, derivative.value[c])
                 timeGrad = Variable(tg)
             }
             return [needs[0] ? g : nil, timeGrad]

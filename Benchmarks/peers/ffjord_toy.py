@@ -30,7 +30,7 @@ class ODEFunc(nn.Module):
     def __init__(self, widths):
         super().__init__()
         self.layers = nn.ModuleList([ConcatSquashLinear(a, b) for a, b in zip(widths[:-1], widths[1:])])
-        self.e = None
+        self.e = None  # Hutchinson noise; None means the exact trace
         self.nfe = 0
 
     def forward(self, t, state):
@@ -43,8 +43,13 @@ class ODEFunc(nn.Module):
                 h = layer(t, h)
                 if i < len(self.layers) - 1:
                     h = torch.tanh(h)
-            e_dfdz = torch.autograd.grad(h, z, self.e, create_graph=True)[0]
-            divergence = (e_dfdz * self.e).sum(1, keepdim=True)
+            if self.e is not None:
+                e_dfdz = torch.autograd.grad(h, z, self.e, create_graph=True)[0]
+                divergence = (e_dfdz * self.e).sum(1, keepdim=True)
+            else:
+                divergence = 0.0
+                for i in range(h.shape[1]):
+                    divergence = divergence + torch.autograd.grad(h[:, i].sum(), z, create_graph=True)[0][:, i:i + 1]
         return torch.cat([h, -divergence], 1)
 
 
@@ -54,8 +59,8 @@ class CNF(nn.Module):
         self.odefunc = ODEFunc([2, 64, 64, 64, 2])
         self.sqrt_end_time = nn.Parameter(torch.tensor(math.sqrt(0.5)))
 
-    def forward(self, x):
-        self.odefunc.e = torch.randn_like(x)
+    def forward(self, x, exact=False):
+        self.odefunc.e = None if exact else torch.randn_like(x)
         times = torch.stack([torch.tensor(0.0), self.sqrt_end_time * self.sqrt_end_time])
         state = torch.cat([x, torch.zeros(x.shape[0], 1)], 1)
         out = odeint_adjoint(self.odefunc, state, times, rtol=1e-5, atol=1e-5, method="dopri5",
@@ -70,6 +75,23 @@ def eight_gaussians(n, rng):
     centers = 4 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
     x = rng.standard_normal((n, 2)) * 0.5 + centers[rng.integers(0, 8, n)]
     return torch.tensor(x / 1.414, dtype=torch.float32)
+
+
+def checkerboard(n, rng):
+    x1 = rng.random(n) * 4 - 2
+    x2 = rng.random(n) - rng.integers(0, 2, n) * 2 + np.floor(x1) % 2
+    return torch.tensor(np.stack([x1, x2], 1) * 2, dtype=torch.float32)
+
+
+def two_spirals(n, rng):
+    m = np.sqrt(rng.random((n // 2, 1))) * 540 * (2 * np.pi) / 360
+    d1x = -np.cos(m) * m + rng.random((n // 2, 1)) * 0.5
+    d1y = np.sin(m) * m + rng.random((n // 2, 1)) * 0.5
+    x = np.vstack((np.hstack((d1x, d1y)), np.hstack((-d1x, -d1y)))) / 3
+    return torch.tensor(x + rng.standard_normal(x.shape) * 0.1, dtype=torch.float32)
+
+
+DATA = {"8gaussians": eight_gaussians, "checkerboard": checkerboard, "2spirals": two_spirals}
 
 
 def load_weights(model, path):
@@ -88,21 +110,26 @@ def main():
     p.add_argument("--iterations", type=int, default=30)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="8gaussians", choices=sorted(DATA))
+    p.add_argument("--batch", type=int, default=512)
+    p.add_argument("--trace", default="hutchinson", choices=["hutchinson", "exact"])
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--eval", type=int, default=0, help="after training, exact-trace NLL on this many fresh samples")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model = CNF()
     if args.weights:
         load_weights(model, args.weights)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=args.weight_decay)
     rng = np.random.default_rng(args.seed)
     times, nfe_f, nfe_b, losses = [], [], [], []
     for _ in range(args.iterations):
-        x = eight_gaussians(512, rng)
+        x = DATA[args.data](args.batch, rng)
         start = time.perf_counter()
         opt.zero_grad()
         model.odefunc.nfe = 0
-        loss = model(x)
+        loss = model(x, exact=args.trace == "exact")
         nfe_f.append(model.odefunc.nfe)
         model.odefunc.nfe = 0
         loss.backward()
@@ -110,7 +137,12 @@ def main():
         opt.step()
         times.append(time.perf_counter() - start)
         losses.append(float(loss))
-    print(json.dumps({
+    nll = None
+    if args.eval:
+        test = DATA[args.data](args.eval, np.random.default_rng(12345))
+        values = [float(model(test[i:i + 1000], exact=True)) for i in range(0, args.eval, 1000)]
+        nll = statistics.mean(values)
+    print(json.dumps({"data": args.data, "trace": args.trace, "test_nll": nll,
         "case": "cnf-toy", "peer": "torchdiffeq", "torch": torch.__version__, "threads": args.threads,
         "median": statistics.median(times), "min": min(times), "max": max(times), "repeats": len(times),
         "nfe": round(statistics.mean(nfe_f)), "nfe_backward": round(statistics.mean(nfe_b)),

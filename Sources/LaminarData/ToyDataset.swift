@@ -43,7 +43,8 @@ public enum ToyDataset: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    static let eightCenters: [(Double, Double)] = [
+    /// Unit directions of the eight mixture components.
+    public static let eightCenters: [(Double, Double)] = [
         (1, 0), (-1, 0), (0, 1), (0, -1),
         (1 / 2.0.squareRoot(), 1 / 2.0.squareRoot()), (1 / 2.0.squareRoot(), -1 / 2.0.squareRoot()),
         (-1 / 2.0.squareRoot(), 1 / 2.0.squareRoot()), (-1 / 2.0.squareRoot(), -1 / 2.0.squareRoot()),

@@ -17,7 +17,7 @@ public final class CNFBlock<Scalar: TensorScalar> {
     public var gradient: GradientMethod
 
     public init(
-        net: ODENet<Scalar>, estimator: TraceEstimator, timeLength: Double, trainTime: Bool,
+        net: any CNFVectorField<Scalar>, estimator: TraceEstimator, timeLength: Double, trainTime: Bool,
         options: ODEOptions, gradient: GradientMethod
     ) {
         self.dynamics = CNFDynamics(net: net, estimator: estimator)

@@ -11,8 +11,8 @@ import LaminarODE
 ///
 /// State components: `[z ([n, d]), Δ ([n, 1]), K ([n, 1])?, J ([n, 1])?]`.
 public final class CNFDynamics<Scalar: TensorScalar>: Dynamics {
-    /// The network `f(t, z)`.
-    public let net: ODENet<Scalar>
+    /// The vector field `f(t, z)`.
+    public let net: any CNFVectorField<Scalar>
     /// How the divergence is computed.
     public var estimator: TraceEstimator
     /// Hutchinson noise for the current solve ([n, d]); drawn by the caller once per solve.
@@ -23,7 +23,7 @@ public final class CNFDynamics<Scalar: TensorScalar>: Dynamics {
     /// Function evaluations since the last reset.
     public private(set) var evaluations = 0
 
-    public init(net: ODENet<Scalar>, estimator: TraceEstimator) {
+    public init(net: any CNFVectorField<Scalar>, estimator: TraceEstimator) {
         self.net = net
         self.estimator = estimator
     }
@@ -52,6 +52,11 @@ public final class CNFDynamics<Scalar: TensorScalar>: Dynamics {
     }
 
     private func derivatives(_ t: Variable<Scalar>, _ z: Variable<Scalar>, createGraph: Bool) -> [Variable<Scalar>] {
+        if case .exact = estimator, !jacobian, let closed = net.valueAndDivergence(t, z) {
+            var out = [closed.f, -closed.trace]
+            if kinetic { out.append(square(closed.f).sum(axes: [1], keepDims: true)) }
+            return out
+        }
         let f = net(t, z)
         let div = divergence(
             of: f, wrt: z, estimator: estimator, noise: noise, frobenius: jacobian, createGraph: createGraph)

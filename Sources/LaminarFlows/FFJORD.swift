@@ -23,7 +23,7 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
             let net = try ODENet<Scalar>(
                 dimension: configuration.dimension, hidden: configuration.hidden,
                 layerType: ODENetLayerType(rawValue: configuration.layerType)!,
-                activation: configuration.activation, using: &rng)
+                activation: configuration.activation, residual: configuration.residual, using: &rng)
             blocks.append(CNFBlock(
                 net: net, estimator: .exact, timeLength: configuration.timeLength,
                 trainTime: configuration.trainTime, options: options, gradient: gradient))
@@ -32,6 +32,8 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
     }
 
     public var dimension: Int { configuration.dimension }
+
+    public var endTime: Double? { blocks.first?.endTime }
 
     public var namedParameters: [(String, Variable<Scalar>)] {
         blocks.enumerated().flatMap { i, b in b.namedParameters.map { ("chain.\(i).\($0.0)", $0.1) } }

@@ -10,6 +10,8 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     public var layerType: String
     /// Nonlinearity between layers: `tanh`, `softplus`, `elu`, `swish`.
     public var activation: String
+    /// FFJORD's `residual`: dynamics `net(t, z) − z`.
+    public var residual: Bool
     /// Number of stacked CNF blocks.
     public var blocks: Int
     /// Integration length T of each block.
@@ -32,7 +34,7 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     /// learned, dopri5 at 1e-5, adjoint, Hutchinson for training when d > 8 else exact).
     public init(
         dimension: Int, hidden: [Int] = [64, 64, 64], layerType: String = "concatsquash",
-        activation: String = "tanh", blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
+        activation: String = "tanh", residual: Bool = false, blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
         trace: String? = nil, method: String = "dopri5", rtol: Double = 1e-5, atol: Double = 1e-5,
         gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
     ) {
@@ -40,6 +42,7 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         self.hidden = hidden
         self.layerType = layerType
         self.activation = activation
+        self.residual = residual
         self.blocks = blocks
         self.timeLength = timeLength
         self.trainTime = trainTime
@@ -50,6 +53,27 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         self.gradient = gradient
         self.kineticWeight = kineticWeight
         self.jacobianWeight = jacobianWeight
+    }
+
+    /// Decodes the JSON of a checkpoint; fields added after a checkpoint was written take their
+    /// defaults (`residual`: false).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        hidden = try c.decode([Int].self, forKey: .hidden)
+        layerType = try c.decode(String.self, forKey: .layerType)
+        activation = try c.decode(String.self, forKey: .activation)
+        residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
+        blocks = try c.decode(Int.self, forKey: .blocks)
+        timeLength = try c.decode(Double.self, forKey: .timeLength)
+        trainTime = try c.decode(Bool.self, forKey: .trainTime)
+        trace = try c.decode(String.self, forKey: .trace)
+        method = try c.decode(String.self, forKey: .method)
+        rtol = try c.decode(Double.self, forKey: .rtol)
+        atol = try c.decode(Double.self, forKey: .atol)
+        gradient = try c.decode(String.self, forKey: .gradient)
+        kineticWeight = try c.decode(Double.self, forKey: .kineticWeight)
+        jacobianWeight = try c.decode(Double.self, forKey: .jacobianWeight)
     }
 
     /// Checks every field; the message names the field and the accepted values.

@@ -6,7 +6,7 @@ import LaminarTensor
 ///
 /// Directions: `forward` maps data to the base distribution (x → z), `inverse` maps base to
 /// data. Log-densities are per row and in nats.
-public protocol Flow: AnyObject {
+public protocol Flow<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// Dimension of one data point.
     var dimension: Int { get }
@@ -19,6 +19,13 @@ public protocol Flow: AnyObject {
     func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar>
     /// The training objective on a batch: mean negative log-likelihood plus any regularizers.
     func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar>
+    /// Data-dependent initialisation from the first training batch (actnorm); default: nothing.
+    func prepare(_ batch: Tensor<Scalar>) throws
+    /// Base → data without the log-determinant, no graph (sampling); default: `inverse`.
+    func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int)
+    /// The integration length of the first continuous block, for the metrics file; nil for
+    /// discrete flows.
+    var endTime: Double? { get }
 }
 
 /// The result of transporting a batch through a flow.
@@ -71,6 +78,17 @@ public protocol BackwardCounter: AnyObject {
 }
 
 extension Flow {
+    public func prepare(_ batch: Tensor<Scalar>) throws {}
+
+    public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {
+        try withoutGradient {
+            let out = try inverse(Variable(z))
+            return (out.value.value, out.nfe)
+        }
+    }
+
+    public var endTime: Double? { nil }
+
     /// Trainable parameters in checkpoint order.
     public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
 

@@ -13,18 +13,23 @@ public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
 
 /// The dynamics network of a CNF: time-conditioned linear layers `d → h₁ → … → h_k → d` with a
 /// nonlinearity between layers (none after the last), as FFJORD's `ODEnet`.
-public final class ODENet<Scalar: TensorScalar> {
+public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
     private let layers: [any TimeConditionedLayer<Scalar>]
     private let activation: Activation
+    /// FFJORD's `residual`: the field is `net(t, z) − z`, so the flow learns a correction to a
+    /// contraction. The divergence of the `−z` term (−d) comes out of the same VJPs.
+    public let residual: Bool
 
     /// - Parameters:
     ///   - dimension: state dimension d.
     ///   - hidden: hidden widths, e.g. `[64, 64, 64]`.
     ///   - activation: `tanh`, `softplus`, `elu`, `swish`, `relu`, `sigmoid`.
+    ///   - residual: subtract `z` from the network's output.
     public init(
-        dimension: Int, hidden: [Int], layerType: ODENetLayerType, activation: String,
+        dimension: Int, hidden: [Int], layerType: ODENetLayerType, activation: String, residual: Bool = false,
         using rng: inout RandomGenerator
     ) throws {
+        self.residual = residual
         guard let act = Activation(name: activation) else {
             throw FlowError.invalidConfiguration(
                 "activation '\(activation)' unknown; use \(Activation.allNames.joined(separator: ", "))")
@@ -52,13 +57,11 @@ public final class ODENet<Scalar: TensorScalar> {
             h = layer(t: t, x: h)
             if i < layers.count - 1 { h = activation(h) }
         }
-        return h
+        return residual ? h - z : h
     }
 
     /// Parameters named like FFJORD's state dict (`layers.0.weight`, `layers.0.hyper_gate.weight`, …).
     public var namedParameters: [(String, Variable<Scalar>)] {
         layers.enumerated().flatMap { i, layer in layer.namedParameters.map { ("layers.\(i).\($0.0)", $0.1) } }
     }
-
-    public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
 }

@@ -49,7 +49,7 @@ struct CLI {
     @Test func helpListsTheSubcommands() throws {
         let r = try CLI.run(["--help"])
         #expect(r.status == 0)
-        for command in ["train", "evaluate", "sample", "density"] { #expect(r.stdout.contains(command)) }
+        for command in ["train", "evaluate", "sample", "density", "compare"] { #expect(r.stdout.contains(command)) }
     }
 
     @Test func usageErrorsExitWithTwoAndNameTheFlag() throws {
@@ -61,6 +61,13 @@ struct CLI {
             (["train", "--iters", "0", "--out", dir], "--iters"),
             (["sample", "--checkpoint", "\(dir)/none.safetensors"], "--checkpoint"),
             (["train", "--no-such-flag"], "no-such-flag"),
+            (["train", "--model", "glow", "--out", dir], "--model"),
+            (["train", "--model", "planar", "--depth", "0", "--out", dir], "depth"),
+            (["compare", "--widths", "1,0,8", "--out", dir], "--widths"),
+            (["compare", "--depths", "two", "--out", dir], "--depths"),
+            (["compare", "--targets", "u9", "--out", dir], "u9"),
+            (["compare", "--task", "likelihood", "--targets", "u1", "--out", dir], "u1"),
+            (["compare", "--with", "glow", "--out", dir], "--with"),
         ]
         for (arguments, word) in cases {
             let r = try CLI.run(arguments)
@@ -122,5 +129,47 @@ struct CLI {
         try "not a checkpoint".write(toFile: "\(dir)/x.safetensors", atomically: true, encoding: .utf8)
         let r = try CLI.run(["evaluate", "--checkpoint", "\(dir)/x.safetensors"])
         #expect(r.status == 1 && r.stderr.hasPrefix("error:"), "\(r.stderr)")
+    }
+
+    /// Every model trains, evaluates, samples and draws through the same commands.
+    @Test func everyModelWorksWithTrainEvaluateSampleDensity() throws {
+        let dir = try CLI.temporaryDirectory()
+        let models: [[String]] = [
+            ["--model", "planar", "--depth", "4"], ["--model", "planar-cnf", "--width", "4"],
+            ["--model", "realnvp", "--couplings", "4", "--actnorm"],
+        ]
+        for (i, model) in models.enumerated() {
+            let run = "\(dir)/run\(i)"
+            let train = try CLI.run(["train", "--data", "8gaussians", "--iters", "5", "--out", run] + CLI.small + model)
+            #expect(train.status == 0, "\(model): \(train.stderr)")
+            let checkpoint = "\(run)/checkpoint.safetensors"
+            let evaluation = try CLI.run(["evaluate", "--checkpoint", checkpoint, "--n", "200"])
+            #expect(evaluation.status == 0 && evaluation.stdout.contains("NLL:"), "\(model): \(evaluation.stderr)")
+            let samples = try CLI.run(["sample", "--checkpoint", checkpoint, "--n", "50", "--out", "\(run)/s.csv"])
+            #expect(samples.status == 0, "\(model): \(samples.stderr)")
+            let density = try CLI.run(["density", "--checkpoint", checkpoint, "--resolution", "20", "--out", "\(run)/d.png"])
+            #expect(density.status == 0, "\(model): \(density.stderr)")
+            // Resuming with a different model is refused and leaves the checkpoint alone.
+            let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+            let other = i == 0 ? ["--model", "realnvp"] : ["--model", "planar"]
+            let wrong = try CLI.run(["train", "--data", "8gaussians", "--iters", "8", "--out", run, "--resume"] + CLI.small + other)
+            #expect(wrong.status == 1 && wrong.stderr.contains("model"), "\(wrong.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before)
+        }
+    }
+
+    @Test func compareWritesTableFilesAndPictures() throws {
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "compare", "--targets", "u1", "--depths", "1,2", "--widths", "1,2", "--iters", "3", "--batch", "32",
+            "--evaluation-samples", "100", "--resolution", "16", "--rtol", "1e-3", "--atol", "1e-3", "--with", "realnvp",
+            "--out", dir,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("planar-cnf") && r.stdout.contains("realnvp"), "\(r.stdout)")
+        let csv = try String(contentsOfFile: "\(dir)/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 5)
+        #expect(try PNG.read("\(dir)/panels.png").width > 0)
+        #expect(try PNG.read("\(dir)/chart.png").width > 0)
     }
 }

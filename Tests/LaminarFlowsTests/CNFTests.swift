@@ -101,4 +101,26 @@ import _LaminarTestSupport
             }
         }
     }
+
+    /// FFJORD's `residual` option: the field is `net − z`, and the divergence carries the −d.
+    @Test func residualDynamicsSubtractTheStateAndItsTrace() throws {
+        var rng = RandomGenerator(seed: 3)
+        let plain = try FFJORD<Double>(FFJORDConfiguration(dimension: 2, hidden: [8]), using: &rng)
+        rng = RandomGenerator(seed: 3)
+        let residual = try FFJORD<Double>(FFJORDConfiguration(dimension: 2, hidden: [8], residual: true), using: &rng)
+        let z = Tensor<Double>.randomNormal([3, 2], using: &rng)
+        let t = Variable(Tensor<Double>(0.1))
+        let zero = Variable(Tensor<Double>(zeros: [3, 1]))
+        let a = plain.blocks[0].dynamics(t, [Variable(z), zero])
+        let b = residual.blocks[0].dynamics(t, [Variable(z), zero])
+        #expect(maxAbsDifference(b[0].value, a[0].value - z) < 1e-14)
+        #expect(maxAbsDifference(b[1].value, a[1].value + 2) < 1e-12)  // −tr(J − I) = −tr J + d
+    }
+
+    /// Checkpoints written before the `residual` field existed still load.
+    @Test func configurationWithoutResidualFieldDecodes() throws {
+        let json = #"{"activation":"tanh","atol":1e-05,"blocks":1,"dimension":2,"gradient":"adjoint","hidden":[64,64,64],"jacobianWeight":0,"kineticWeight":0,"layerType":"concatsquash","method":"dopri5","rtol":1e-05,"timeLength":0.5,"trace":"exact","trainTime":true}"#
+        let spec = try ModelSpec(name: "ffjord", json: json)
+        #expect(spec == .ffjord(FFJORDConfiguration(dimension: 2)))
+    }
 }

@@ -97,6 +97,9 @@ public final class FlowTrainer<F: Flow> {
     ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let metrics = try MetricsFile(url: metricsURL)
+        if iteration == 0 {
+            try flow.prepare(source.batch(iteration: 1, size: options.batchSize, seed: options.seed))
+        }
         while iteration < options.iterations {
             if shouldStop() {
                 try saveCheckpoint()
@@ -153,7 +156,7 @@ public final class FlowTrainer<F: Flow> {
             iteration: i, loss: loss, nll: objective.nll, nfe_forward: objective.nfeForward,
             nfe_backward: objective.nfeBackward, seconds: Date().timeIntervalSince(start),
             grad_norm: norm, lr: lr)
-        if let ffjord = flow as? FFJORD<F.Scalar> { record.end_time = ffjord.blocks.first?.endTime }
+        record.end_time = flow.endTime
         record.kinetic = objective.regularizers["kinetic"]
         record.jacobian = objective.regularizers["jacobian"]
         return record

@@ -2,22 +2,20 @@ import Foundation
 import LaminarNN
 
 /// A model and its trainer for a run directory: a fresh model, or (with `resume`) the model of
-/// the directory's checkpoint, checked against the requested configuration.
+/// the directory's checkpoint, checked against the requested settings.
 public final class TrainingSession {
-    public let flow: FFJORD<Float>
-    public let trainer: FlowTrainer<FFJORD<Float>>
+    public let spec: ModelSpec
+    public let flow: AnyFlow<Float>
+    public let trainer: FlowTrainer<AnyFlow<Float>>
 
     public init(
-        configuration: FFJORDConfiguration, options: TrainingOptions, source: BatchSource<Float>,
-        dataName: String, directory: URL, resume: Bool
+        spec: ModelSpec, options: TrainingOptions, source: BatchSource<Float>, dataName: String, directory: URL,
+        resume: Bool
     ) throws {
+        self.spec = spec
         var rng = RandomGenerator(seed: options.seed)
-        flow = try FFJORD<Float>(configuration, using: &rng)
-        let metadata = [
-            "model": "ffjord",
-            "configuration": try configuration.jsonString(),
-            "data": dataName,
-        ]
+        flow = try spec.build(using: &rng)
+        let metadata = ["model": spec.name, "configuration": try spec.jsonString(), "data": dataName]
         trainer = try FlowTrainer(
             flow: flow, options: options, source: source, directory: directory, metadata: metadata)
         let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
@@ -35,31 +33,23 @@ public final class TrainingSession {
 
 extension FFJORDConfiguration {
     /// Compact JSON (sorted keys) for checkpoint metadata.
-    public func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
-    /// Parses the JSON written by ``jsonString()``.
-    public init(json: String) throws {
-        self = try JSONDecoder().decode(FFJORDConfiguration.self, from: Data(json.utf8))
-    }
+    public func jsonString() throws -> String { try ModelSpec.ffjord(self).jsonString() }
 }
 
-/// Loads a trained model from a checkpoint written by `laminar train`.
+/// Loads trained models from checkpoints written by `laminar train`.
 public enum ModelStore {
-    /// The FFJORD model of `url`, with its parameters restored.
-    public static func loadFFJORD(from url: URL) throws -> (flow: FFJORD<Float>, metadata: [String: String]) {
+    /// The model of `url` with its parameters restored, its settings and the checkpoint metadata.
+    public static func load(from url: URL) throws -> (flow: AnyFlow<Float>, spec: ModelSpec, metadata: [String: String]) {
         let checkpoint = try Checkpoint<Float>.load(from: url)
-        guard checkpoint.metadata["model"] == "ffjord", let json = checkpoint.metadata["configuration"] else {
+        guard let name = checkpoint.metadata["model"], let json = checkpoint.metadata["configuration"] else {
             throw FlowError.invalidConfiguration(
-                "\(url.path) is not an FFJORD checkpoint written by laminar train (metadata 'model'/'configuration' missing)")
+                "\(url.path) is not a model checkpoint written by laminar train (metadata 'model'/'configuration' missing)")
         }
-        let configuration = try FFJORDConfiguration(json: json)
+        let spec = try ModelSpec(name: name, json: json)
+        try spec.validate()
         var rng = RandomGenerator(seed: 0)
-        let flow = try FFJORD<Float>(configuration, using: &rng)
+        let flow: AnyFlow<Float> = try spec.build(using: &rng)
         try checkpoint.restore(parameters: flow.namedParameters)
-        return (flow, checkpoint.metadata)
+        return (flow, spec, checkpoint.metadata)
     }
 }

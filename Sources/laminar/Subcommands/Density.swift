@@ -36,7 +36,7 @@ extension LaminarCommand {
 
         func run() throws {
             BLASThreads.set(threads)
-            let (flow, metadata) = try ModelStore.loadFFJORD(from: URL(fileURLWithPath: checkpoint))
+            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
             guard flow.dimension == 2 else { throw LaminarCLIError("density maps need a 2-D model") }
             let grid = try DensityGrid.evaluate(flow, low: -range, high: range, resolution: resolution)
             let toy = metadata["data"].flatMap(ToyDataset.init(rawValue:))

@@ -32,7 +32,7 @@ extension LaminarCommand {
 
         func run() throws {
             BLASThreads.set(threads)
-            let (flow, metadata) = try ModelStore.loadFFJORD(from: URL(fileURLWithPath: checkpoint))
+            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
             let dataName = data ?? metadata["data"] ?? "checkerboard"
             let points: Tensor<Float>
             if let toy = ToyDataset(rawValue: dataName) {

@@ -55,7 +55,7 @@ extension LaminarCommand {
         }
 
         func run() throws {
-            let (flow, _) = try ModelStore.loadFFJORD(from: URL(fileURLWithPath: checkpoint))
+            let (flow, _, _) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
             var rng = RandomGenerator(seed: seed)
             var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
             if temperature != 1 { z = z * Float(temperature) }
@@ -72,7 +72,10 @@ extension LaminarCommand {
             note("wrote \(n) samples to \(out) (NFE \(nfe))")
             if let trajectory {
                 guard flow.dimension == 2 else { throw LaminarCLIError("--trajectory needs 2-D data") }
-                let snapshots = try flow.trajectory(z.slice(axis: 0, 0..<Swift.min(n, 5_000)), frames: frames)
+                guard let ffjord = flow.base as? FFJORD<Float> else {
+                    throw LaminarCLIError("--trajectory needs a continuous-time FFJORD model; this checkpoint holds a \(type(of: flow.base))")
+                }
+                let snapshots = try ffjord.trajectory(z.slice(axis: 0, 0..<Swift.min(n, 5_000)), frames: frames)
                 let written = try Pictures.writeTrajectory(snapshots, range: range, directory: trajectory)
                 note("wrote \(written) frames to \(trajectory)/")
             }

@@ -6,7 +6,7 @@ extension LaminarCommand {
     /// `laminar train`: maximum-likelihood training of a flow on toy or user data.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a continuous normalizing flow.",
+            abstract: "Train a density model (FFJORD, planar CNF, planar flow, Real NVP) by maximum likelihood.",
             discussion: """
                 Example: laminar train --data checkerboard --hidden 64-64-64 --trace hutchinson \
                 --gradient adjoint --iters 10000 --batch 512 --lr 1e-3 --out runs/checkerboard
@@ -88,11 +88,12 @@ extension LaminarCommand {
             } else {
                 source = .points(Tensor<Float>(try PointsFile.load(path: data)))
             }
-            let config = try model.configuration(dimension: source.dimension)
+            let spec = try model.spec(dimension: source.dimension)
+            do { try spec.validate() } catch { throw ValidationError("\(error)") }
             let session = try TrainingSession(
-                configuration: config, options: trainingOptions, source: source, dataName: data,
+                spec: spec, options: trainingOptions, source: source, dataName: data,
                 directory: directory, resume: resume)
-            note("laminar train: \(data), FFJORD \(model.hidden) (\(session.flow.parameterCount) parameters), \(config.trace) trace, \(config.gradient), \(config.method) rtol \(config.rtol) atol \(config.atol)\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
+            note("laminar train: \(data), \(spec.summary) (\(session.flow.parameterCount) parameters)\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
             let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration)
             do {
                 try session.trainer.train(shouldStop: { SignalFlag.isSet }) { r in

@@ -1,13 +1,28 @@
 import ArgumentParser
 import Laminar
 
-/// Flags that define an FFJORD model (shared by `train` and anything that builds a model).
+/// Flags that define a model (shared by `train` and anything that builds a model).
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: ffjord.")
+    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp.")
     var model: String = "ffjord"
 
-    @Option(help: "Hidden widths of the dynamics network, e.g. 64-64-64.")
+    @Option(help: "Hidden widths of the dynamics network (FFJORD) or of each coupling network (Real NVP), e.g. 64-64-64.")
     var hidden: String = "64-64-64"
+
+    @Option(help: "Planar flow: number of layers K.")
+    var depth: Int = 8
+
+    @Option(help: "Planar CNF: number of hidden units M.")
+    var width: Int = 8
+
+    @Option(help: "Real NVP: number of affine coupling layers.")
+    var couplings: Int = 8
+
+    @Flag(help: "Real NVP: actnorm before every coupling (initialised from the first batch).")
+    var actnorm: Bool = false
+
+    @Flag(help: "FFJORD: residual dynamics net(t, z) − z.")
+    var residual: Bool = false
 
     @Option(name: .customLong("layer-type"), help: "Time conditioning: concatsquash, concat, ignore.")
     var layerType: String = "concatsquash"
@@ -18,8 +33,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Number of stacked CNF blocks.")
     var blocks: Int = 1
 
-    @Option(name: .customLong("time-length"), help: "Integration length T of each block.")
-    var timeLength: Double = 0.5
+    @Option(name: .customLong("time-length"), help: "Integration length T of each block (default 0.5 for FFJORD, 1 for the planar CNF).")
+    var timeLength: Double?
 
     @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T).")
     var trainTime: Bool = true
@@ -46,23 +61,38 @@ struct ModelOptions: ParsableArguments {
     var jacobian: Double = 0
 
     func validate() throws {
-        guard model == "ffjord" else {
-            throw ValidationError("--model '\(model)' is not available; use ffjord")
+        guard ModelSpec.names.contains(model) else {
+            throw ValidationError("--model '\(model)' is unknown; use one of \(ModelSpec.names.joined(separator: ", "))")
         }
         do {
-            try configuration(dimension: 2).validate()
+            try spec(dimension: 2).validate()
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
-    func configuration(dimension: Int) throws -> FFJORDConfiguration {
+    /// The model these flags describe, for data of `dimension`.
+    func spec(dimension: Int) throws -> ModelSpec {
         let widths: [Int]
         do { widths = try parseHiddenDims(hidden) } catch { throw ValidationError("--hidden: \(error)") }
-        return FFJORDConfiguration(
-            dimension: dimension, hidden: widths, layerType: layerType, activation: activation, blocks: blocks,
-            timeLength: timeLength, trainTime: trainTime, trace: trace.map(normalizedTrace), method: solver,
-            rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian)
+        switch model {
+        case "planar":
+            return .planar(PlanarFlowConfiguration(dimension: dimension, depth: depth))
+        case "planar-cnf":
+            return .planarCNF(PlanarCNFConfiguration(
+                dimension: dimension, width: width, timeLength: timeLength ?? 1, method: solver, rtol: rtol, atol: atol,
+                gradient: gradient))
+        case "realnvp":
+            return .realNVP(RealNVPConfiguration(dimension: dimension, couplings: couplings, hidden: widths, actnorm: actnorm))
+        default:
+            return .ffjord(FFJORDConfiguration(
+                dimension: dimension, hidden: widths, layerType: layerType, activation: activation, residual: residual,
+                blocks: blocks, timeLength: timeLength ?? 0.5, trainTime: trainTime, trace: trace.map(normalizedTrace),
+                method: solver, rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic,
+                jacobianWeight: jacobian))
+        }
     }
 
     private func normalizedTrace(_ s: String) -> String {

@@ -41,7 +41,7 @@ enum Pictures {
     }
 
     /// After training: `density.png` (truth | model) and `samples.png` in the run directory.
-    static func writeToyPictures(flow: FFJORD<Float>, toy: ToyDataset?, directory: URL, seed: UInt64) throws -> [String] {
+    static func writeToyPictures(flow: AnyFlow<Float>, toy: ToyDataset?, directory: URL, seed: UInt64) throws -> [String] {
         let densityPath = directory.appendingPathComponent("density.png").path
         let grid = try DensityGrid.evaluate(flow, low: -4, high: 4, resolution: 100)
         try writeDensity(grid, truth: toy, path: densityPath)

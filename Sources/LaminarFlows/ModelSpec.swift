@@ -1,0 +1,99 @@
+import Foundation
+import LaminarAutodiff
+
+/// Which density model to build, with its settings: what `laminar train --model …` asks for
+/// and what a checkpoint records (metadata `model` = ``name``, `configuration` = JSON).
+public enum ModelSpec: Equatable, Sendable {
+    case ffjord(FFJORDConfiguration)
+    case planar(PlanarFlowConfiguration)
+    case planarCNF(PlanarCNFConfiguration)
+    case realNVP(RealNVPConfiguration)
+
+    /// Model names accepted by the command line.
+    public static let names = ["ffjord", "planar", "planar-cnf", "realnvp"]
+
+    public var name: String {
+        switch self {
+        case .ffjord: return "ffjord"
+        case .planar: return "planar"
+        case .planarCNF: return "planar-cnf"
+        case .realNVP: return "realnvp"
+        }
+    }
+
+    public var dimension: Int {
+        switch self {
+        case .ffjord(let c): return c.dimension
+        case .planar(let c): return c.dimension
+        case .planarCNF(let c): return c.dimension
+        case .realNVP(let c): return c.dimension
+        }
+    }
+
+    /// One line for logs, e.g. `FFJORD 64-64-64` or `planar flow K=8`.
+    public var summary: String {
+        switch self {
+        case .ffjord(let c):
+            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+        case .planar(let c): return "planar flow K=\(c.depth)"
+        case .planarCNF(let c): return "planar CNF M=\(c.width), \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+        case .realNVP(let c):
+            return "Real NVP, \(c.couplings) couplings \(c.hidden.map(String.init).joined(separator: "-"))\(c.actnorm ? " + actnorm" : "")"
+        }
+    }
+
+    /// Checks the settings; the error names the offending field.
+    public func validate() throws {
+        switch self {
+        case .ffjord(let c): try c.validate()
+        case .planar(let c): try c.validate()
+        case .planarCNF(let c): try c.validate()
+        case .realNVP(let c): try c.validate()
+        }
+    }
+
+    /// The settings as compact JSON (sorted keys).
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        switch self {
+        case .ffjord(let c): data = try encoder.encode(c)
+        case .planar(let c): data = try encoder.encode(c)
+        case .planarCNF(let c): data = try encoder.encode(c)
+        case .realNVP(let c): data = try encoder.encode(c)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Parses a model name and the JSON written by ``jsonString()``.
+    public init(name: String, json: String) throws {
+        let decoder = JSONDecoder()
+        let data = Data(json.utf8)
+        do {
+            switch name {
+            case "ffjord": self = .ffjord(try decoder.decode(FFJORDConfiguration.self, from: data))
+            case "planar": self = .planar(try decoder.decode(PlanarFlowConfiguration.self, from: data))
+            case "planar-cnf": self = .planarCNF(try decoder.decode(PlanarCNFConfiguration.self, from: data))
+            case "realnvp": self = .realNVP(try decoder.decode(RealNVPConfiguration.self, from: data))
+            default:
+                throw FlowError.invalidConfiguration(
+                    "unknown model '\(name)'; use one of \(Self.names.joined(separator: ", "))")
+            }
+        } catch let error as FlowError {
+            throw error
+        } catch {
+            throw FlowError.invalidConfiguration("the \(name) configuration JSON does not parse: \(error)")
+        }
+    }
+
+    /// A freshly initialised model.
+    public func build<S: TensorScalar>(using rng: inout RandomGenerator) throws -> AnyFlow<S> {
+        switch self {
+        case .ffjord(let c): return AnyFlow(try FFJORD<S>(c, using: &rng))
+        case .planar(let c): return AnyFlow(try PlanarFlow<S>(c, using: &rng))
+        case .planarCNF(let c): return AnyFlow(try PlanarCNF<S>(c, using: &rng))
+        case .realNVP(let c): return AnyFlow(try RealNVP<S>(c, using: &rng))
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import Laminar
+
+extension LaminarCommand {
+    /// `laminar compare`: planar flows of depth K against planar CNFs of width M.
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare discrete planar flows (depth K) with planar CNFs (width M) on the same tasks and budget.",
+            discussion: """
+                Reproduces Figure 4 of the Neural ODE paper. --task density fits the unnormalized \
+                target energies (u1…u4 of Rezende & Mohamed, or 8gaussians) by minimising KL(q‖p); \
+                --task likelihood fits samples of toy data sets by maximum likelihood. Writes \
+                results.csv, results.json, panels.png and chart.png into --out.
+                """)
+
+        @Option(help: "density (KL to a target energy) or likelihood (samples of toy data).")
+        var task: String = "density"
+
+        @Option(help: "Comma-separated targets: energies u1,u2,u3,u4,8gaussians (density) or toy data sets (likelihood). Default: u1,u2,u3,u4 or 8gaussians,checkerboard,2spirals.")
+        var targets: String?
+
+        @Option(help: "Planar-flow depths K.")
+        var depths: String = "1,2,8,32"
+
+        @Option(help: "Planar-CNF widths M.")
+        var widths: String = "1,2,8,32"
+
+        @Option(name: .customLong("with"), help: "Extra rows at the parameter count of the widest planar CNF: realnvp, ffjord (comma-separated).")
+        var extra: String?
+
+        @Option(help: "Training iterations per model.")
+        var iters: Int = 2_000
+
+        @Option(help: "Batch size.")
+        var batch: Int = 256
+
+        @Option(help: "Adam learning rate.")
+        var lr: Double = 1e-3
+
+        @Option(help: "Tolerances of the CNF solves.")
+        var rtol: Double = 1e-5
+
+        @Option(help: "Absolute tolerance of the CNF solves.")
+        var atol: Double = 1e-5
+
+        @Option(help: "Samples for the final KL / NLL estimate.")
+        var evaluationSamples: Int = 5_000
+
+        @Option(help: "Grid points per axis of the density panels.")
+        var resolution: Int = 80
+
+        @Option(help: "Output directory.")
+        var out: String = "runs/compare"
+
+        @Option(help: "Random seed (the same for every model).")
+        var seed: UInt64 = 0
+
+        @Option(help: "BLAS threads.")
+        var threads: Int = 1
+
+        func validate() throws {
+            _ = try parsedTasks()
+            _ = try positiveList(depths, flag: "--depths")
+            _ = try positiveList(widths, flag: "--widths")
+            _ = try extras()
+            guard iters >= 1 else { throw ValidationError("--iters must be ≥ 1, got \(iters)") }
+            guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
+            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be > 0, got \(lr)") }
+            guard rtol > 0, atol > 0 else { throw ValidationError("--rtol and --atol must be > 0") }
+            guard evaluationSamples >= 10 else { throw ValidationError("--evaluation-samples must be ≥ 10") }
+            guard resolution >= 8, resolution <= 400 else { throw ValidationError("--resolution must be in 8…400") }
+            guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        }
+
+        func parsedTasks() throws -> [ComparisonTask] {
+            switch task {
+            case "density":
+                let names = (targets ?? "u1,u2,u3,u4").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                return try names.map { name in
+                    guard let e = TargetEnergy(rawValue: name) else {
+                        throw ValidationError("--targets: unknown target energy '\(name)'; use \(TargetEnergy.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return .density(e)
+                }
+            case "likelihood":
+                let names = (targets ?? "8gaussians,checkerboard,2spirals").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                return try names.map { name in
+                    guard let d = ToyDataset(rawValue: name) else {
+                        throw ValidationError("--targets: unknown toy data set '\(name)'; use \(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return .likelihood(d)
+                }
+            default:
+                throw ValidationError("--task must be density or likelihood, got '\(task)'")
+            }
+        }
+
+        func positiveList(_ text: String, flag: String) throws -> [Int] {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, values.allSatisfy({ $0 != nil && $0! > 0 }) else {
+                throw ValidationError("\(flag) must be a comma-separated list of positive integers, e.g. 1,2,8,32; got '\(text)'")
+            }
+            return values.map { $0! }
+        }
+
+        func extras() throws -> [String] {
+            guard let extra else { return [] }
+            let names = extra.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            for n in names where n != "realnvp" && n != "ffjord" {
+                throw ValidationError("--with: '\(n)' is not available; use realnvp and/or ffjord")
+            }
+            return names
+        }
+
+        func run() throws {
+            BLASThreads.set(threads)
+            let tasks = try parsedTasks()
+            let depthList = try positiveList(depths, flag: "--depths")
+            let widthList = try positiveList(widths, flag: "--widths")
+            let directory = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let settings = ComparisonSettings(
+                iterations: iters, batchSize: batch, learningRate: lr, seed: seed, evaluationSamples: evaluationSamples)
+            var specs: [ModelSpec] = depthList.map { .planar(PlanarFlowConfiguration(dimension: 2, depth: $0)) }
+            specs += widthList.map {
+                .planarCNF(PlanarCNFConfiguration(dimension: 2, width: $0, rtol: rtol, atol: atol))
+            }
+            if let widest = widthList.max() {
+                var rng = RandomGenerator(seed: 0)
+                let reference: AnyFlow<Float> = try ModelSpec.planarCNF(PlanarCNFConfiguration(dimension: 2, width: widest)).build(using: &rng)
+                for family in try extras() {
+                    specs.append(try Comparison.matchingSpec(family, parameters: reference.parameterCount))
+                }
+            }
+            var results: [ComparisonRow] = []
+            var panels: [[ComparePictures.Panel]] = []
+            for task in tasks {
+                var row: [ComparePictures.Panel] = [ComparePictures.targetPanel(task, resolution: resolution)]
+                for spec in specs {
+                    let label = ComparePictures.label(spec)
+                    note("\(task): \(spec.summary)")
+                    let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
+                    let (result, flow) = try Comparison.run(spec, task: task, settings: settings) { i, loss in
+                        bar.update(iteration: i, fields: [("loss", String(format: "%.4f", loss))])
+                    }
+                    bar.finish()
+                    results.append(result)
+                    note(String(format: "  %@: %@ %.4f ± %.4f, %d parameters, NFE %d, %.1f s", label, task.metric, result.loss, result.standardError, result.parameters, result.nfe, result.seconds))
+                    row.append(try ComparePictures.modelPanel(flow, label: label, resolution: resolution))
+                }
+                panels.append(row)
+            }
+            print(ComparePictures.table(results, tasks: tasks))
+            let csv = directory.appendingPathComponent("results.csv")
+            try AtomicFile.write(Array(ComparePictures.csv(results).utf8), to: csv)
+            let json = directory.appendingPathComponent("results.json")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(Array(try encoder.encode(results)), to: json)
+            let panelPath = directory.appendingPathComponent("panels.png").path
+            try PNG.write(ComparePictures.grid(panels, rowLabels: tasks.map(\.target)), to: panelPath)
+            let chartPath = directory.appendingPathComponent("chart.png").path
+            try PNG.write(ComparePictures.chart(results, tasks: tasks), to: chartPath)
+            for path in [csv.path, json.path, panelPath, chartPath] { note("wrote \(path)") }
+        }
+    }
+}

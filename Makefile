@@ -37,6 +37,34 @@ test-debug: deps
 	$(SWIFT) test
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Tests/Fuzz/.build
 
 -include Benchmarks/bench.mk
+
+# Fuzzing (libFuzzer + AddressSanitizer). Not part of `make test`; the tests run the same
+# targets with an in-process mutation harness. FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = idx safetensors checkpoint points-csv npy
+FUZZ_BIN      = Tests/Fuzz/.build/release/laminar-fuzz
+# libFuzzer without its `main` (the driver calls LLVMFuzzerRunDriver), from the toolchain.
+FUZZ_RUNTIME  = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+FUZZ_FLAGS    = -c release -Xswiftc -sanitize=address \
+                -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+                -Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++
+
+.PHONY: fuzz fuzz-build
+fuzz-build: deps
+	@test -n "$(FUZZ_RUNTIME)" || { echo "fuzz: libclang_rt.fuzzer_no_main not found next to $(SWIFT)"; exit 1; }
+	cd Tests/Fuzz && $(SWIFT) build $(FUZZ_FLAGS)
+
+fuzz: fuzz-build
+	@mkdir -p .build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  ASAN_OPTIONS=detect_leaks=0 LAMINAR_FUZZ_TARGET=$$t LAMINAR_FUZZ_CORPUS=.build/fuzz/corpus-$$t $(FUZZ_BIN) .build/fuzz/corpus-$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build/fuzz/$$t- 2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss|==[0-9]+==ERROR|SUMMARY|artifact_prefix)" \
+	    || true; \
+	done
+	@if ls .build/fuzz/*-crash-* .build/fuzz/*-oom-* .build/fuzz/*-timeout-* >/dev/null 2>&1; then \
+	  echo "fuzz: failures in .build/fuzz/ (turn each into a regression test)"; exit 1; fi

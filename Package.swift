@@ -19,6 +19,8 @@ let package = Package(
     products: [
         .library(name: "Laminar", targets: ["Laminar"]),
         .executable(name: "laminar", targets: ["laminar"]),
+        // For the libFuzzer package in Tests/Fuzz; not API.
+        .library(name: "_LaminarFuzzTargets", targets: ["_LaminarFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +67,10 @@ let package = Package(
         .target(
             name: "_LaminarTestSupport",
             dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        // The parsers as fuzz targets, shared by the mutation tests and `make fuzz` (libFuzzer).
+        .target(
+            name: "_LaminarFuzzTargets",
+            dependencies: ["LaminarData", "LaminarNN", "LaminarFlows"]),
 
         // MARK: - Unit test bundles (mirror the modules)
         .testTarget(
@@ -89,6 +95,9 @@ let package = Package(
         .testTarget(
             name: "LaminarFlowsTests",
             dependencies: ["LaminarFlows", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarFuzzTests",
+            dependencies: ["_LaminarFuzzTargets"]),
         .testTarget(
             name: "LaminarCLITests",
             dependencies: ["Laminar", "laminar"]),

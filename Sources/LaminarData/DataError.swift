@@ -9,6 +9,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case nonFinite(path: String, line: Int, column: Int)
     case badNpy(path: String, reason: String)
     case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    case badIDX(path: String, reason: String)
+    case mismatch(String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .nonFinite(let p, let l, let c): return "\(p):\(l): column \(c) is NaN or infinite; remove or fix the row"
         case .badNpy(let p, let r): return "\(p): not a supported .npy file: \(r)"
         case .truncated(let p, let e, let f): return "\(p) is truncated: expected \(e) bytes, found \(f)"
+        case .badIDX(let p, let r): return "\(p): not a valid IDX file: \(r)"
+        case .mismatch(let s): return s
         }
     }
 }

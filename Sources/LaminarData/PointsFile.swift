@@ -78,7 +78,7 @@ public enum PointsFile {
             throw DataError.badNpy(path: path, reason: "Fortran-ordered arrays are not supported; save with np.ascontiguousarray")
         }
         guard let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("),
-              let close = shapeText.firstIndex(of: ")") else {
+              let close = shapeText[open...].firstIndex(of: ")") else {
             throw DataError.badNpy(path: path, reason: "no 'shape' in the header")
         }
         let dims = shapeText[shapeText.index(after: open)..<close].split(separator: ",").compactMap {
@@ -87,7 +87,10 @@ public enum PointsFile {
         guard dims.count == 2, dims.allSatisfy({ $0 >= 0 }) else {
             throw DataError.badNpy(path: path, reason: "shape \(dims) is not 2-D (points × dimensions)")
         }
-        let count = dims[0] * dims[1]
+        let (count, overflow) = dims[0].multipliedReportingOverflow(by: dims[1])
+        guard !overflow, count <= bytes.count / size else {
+            throw DataError.truncated(path: path, expectedBytes: Int.max, foundBytes: bytes.count)
+        }
         let dataStart = start + headerLength
         guard bytes.count >= dataStart + count * size else {
             throw DataError.truncated(path: path, expectedBytes: dataStart + count * size, foundBytes: bytes.count)

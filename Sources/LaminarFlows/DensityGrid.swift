@@ -48,7 +48,7 @@ public struct DensityGrid: Sendable {
             let batch = Tensor(shape: [n, 2], scalars: Array(points[(2 * start)..<(2 * (start + n))]))
             let (logp, nfe) = try withoutGradient { () throws -> (Tensor<F.Scalar>, Int) in
                 let out = try flow.forward(Variable(batch))
-                return ((standardNormalLogDensity(out.value) + out.logDeterminant).value, out.nfe)
+                return (nanToNegativeInfinity(standardNormalLogDensity(out.value) + out.logDeterminant).value, out.nfe)
             }
             values += logp.scalars.map(Double.init)
             grid.nfe += nfe

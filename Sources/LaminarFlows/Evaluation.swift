@@ -17,7 +17,7 @@ public enum Evaluation {
             let batch = points.slice(axis: 0, start..<(start + m))
             let (logp, used) = try withoutGradient { () throws -> (Tensor<F.Scalar>, Int) in
                 let out = try flow.forward(Variable(batch))
-                return ((standardNormalLogDensity(out.value) + out.logDeterminant).value, out.nfe)
+                return (nanToNegativeInfinity(standardNormalLogDensity(out.value) + out.logDeterminant).value, out.nfe)
             }
             values += logp.scalars.map { -Double($0) }
             nfe += used

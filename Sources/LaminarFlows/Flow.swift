@@ -96,9 +96,12 @@ extension Flow {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
     /// `log p(x)` per row ([n]) under a standard-normal base: `log N(z; 0, I) + log|det ∂z/∂x|`.
+    ///
+    /// By design never NaN: a row whose transport overflows (points astronomically far from
+    /// the data, where `∞ − ∞` can appear) gets `−∞`, and its gradient is zero.
     public func logProbability(_ x: Variable<Scalar>) throws -> Variable<Scalar> {
         let out = try forward(x)
-        return standardNormalLogDensity(out.value) + out.logDeterminant
+        return nanToNegativeInfinity(standardNormalLogDensity(out.value) + out.logDeterminant)
     }
 
     /// `n` samples ([n, d]) from the model: base samples pushed through `inverse`, no graph.
@@ -108,6 +111,16 @@ extension Flow {
         let base = z
         return try withoutGradient { try inverse(Variable(base)).value.value }
     }
+}
+
+/// `x` with NaN entries replaced by `−∞`; the gradient passes through the other entries and
+/// is zero at the replaced ones.
+func nanToNegativeInfinity<S>(_ x: Variable<S>) -> Variable<S> {
+    let values = x.value.scalars
+    guard values.contains(where: { $0.isNaN }) else { return x }
+    let mask = Tensor(shape: x.shape, scalars: values.map { $0.isNaN ? S(0) : S(1) })
+    let cleaned = Tensor(shape: x.shape, scalars: values.map { $0.isNaN ? -S.infinity : $0 })
+    return Variable.customOperation("nanToNegativeInfinity", value: cleaned, inputs: [x]) { g, _, _ in [g * mask] }
 }
 
 /// `log N(z; 0, I)` per row of `z` ([n, d] → [n]).

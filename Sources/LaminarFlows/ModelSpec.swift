@@ -87,6 +87,27 @@ public enum ModelSpec: Equatable, Sendable {
         }
     }
 
+    /// A lower bound on the number of parameters (the weight matrices alone), computed without
+    /// building the model; saturates instead of overflowing.
+    public var minimumParameterCount: Int {
+        func chain(_ widths: [Int]) -> Int {
+            zip(widths, widths.dropFirst()).reduce(0) { total, pair in
+                let (p, overflow) = pair.0.multipliedReportingOverflow(by: pair.1)
+                return overflow ? Int.max / 2 : Swift.min(Int.max / 2, total + p)
+            }
+        }
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? Int.max / 2 : p
+        }
+        switch self {
+        case .ffjord(let c): return times(c.blocks, chain([c.dimension] + c.hidden + [c.dimension]))
+        case .planar(let c): return times(c.depth, times(2, c.dimension))
+        case .planarCNF(let c): return times(c.hyperHidden, times(c.width, times(3, c.dimension)))
+        case .realNVP(let c): return times(c.couplings, chain([c.dimension] + c.hidden + [times(2, c.dimension)]))
+        }
+    }
+
     /// A freshly initialised model.
     public func build<S: TensorScalar>(using rng: inout RandomGenerator) throws -> AnyFlow<S> {
         switch self {

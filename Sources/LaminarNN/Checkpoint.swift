@@ -17,10 +17,19 @@ public struct Checkpoint<Scalar: TensorScalar> {
 
     /// Reads a checkpoint, converting every tensor to `Scalar`.
     public static func load(from url: URL) throws -> Checkpoint {
-        let file = try SafetensorsFile.read(from: url)
+        try Checkpoint(file: try SafetensorsFile.read(from: url))
+    }
+
+    /// A checkpoint from a parsed safetensors file, converting every tensor to `Scalar`.
+    public init(file: SafetensorsFile) throws {
         var tensors: [String: Tensor<Scalar>] = [:]
         for name in file.order { tensors[name] = try file.tensor(name, as: Scalar.self) }
-        return Checkpoint(tensors: tensors, metadata: file.metadata)
+        self.init(tensors: tensors, metadata: file.metadata)
+    }
+
+    public init(tensors: [String: Tensor<Scalar>], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
     }
 
     /// Assigns the stored values to `parameters`, checking names and shapes. Tensors under

@@ -69,6 +69,15 @@ public final class FlowTrainer<F: Flow> {
         iteration = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
         learningRateScale = Double(checkpoint.metadata["lr_scale"] ?? "") ?? 1
         try MetricsFile.truncate(metricsURL, toIteration: iteration)
+        removeStaleTemporaryFiles()
+    }
+
+    /// Temporary files of checkpoint writes that a killed process left behind.
+    private func removeStaleTemporaryFiles() {
+        let prefix = ".\(checkpointURL.lastPathComponent).tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
     }
 
     /// Writes the checkpoint atomically.
@@ -96,6 +105,11 @@ public final class FlowTrainer<F: Flow> {
         shouldStop: () -> Bool = { false }, progress: (IterationRecord) -> Void = { _ in }
     ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if iteration == 0 {
+            // A fresh run: drop lines a killed earlier attempt (without a checkpoint) wrote.
+            try MetricsFile.truncate(metricsURL, toIteration: 0)
+            removeStaleTemporaryFiles()
+        }
         let metrics = try MetricsFile(url: metricsURL)
         if iteration == 0 {
             try flow.prepare(source.batch(iteration: 1, size: options.batchSize, seed: options.seed))

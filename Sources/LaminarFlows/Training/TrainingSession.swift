@@ -41,15 +41,28 @@ public enum ModelStore {
     /// The model of `url` with its parameters restored, its settings and the checkpoint metadata.
     public static func load(from url: URL) throws -> (flow: AnyFlow<Float>, spec: ModelSpec, metadata: [String: String]) {
         let checkpoint = try Checkpoint<Float>.load(from: url)
+        let (flow, spec) = try model(of: checkpoint, path: url.path)
+        return (flow, spec, checkpoint.metadata)
+    }
+
+    /// Rebuilds the model a checkpoint describes and restores its parameters. The settings are
+    /// checked against the stored tensors before anything is allocated, so a corrupt or hostile
+    /// configuration cannot ask for more memory than the file itself holds.
+    public static func model(of checkpoint: Checkpoint<Float>, path: String) throws -> (AnyFlow<Float>, ModelSpec) {
         guard let name = checkpoint.metadata["model"], let json = checkpoint.metadata["configuration"] else {
             throw FlowError.invalidConfiguration(
-                "\(url.path) is not a model checkpoint written by laminar train (metadata 'model'/'configuration' missing)")
+                "\(path) is not a model checkpoint written by laminar train (metadata 'model'/'configuration' missing)")
         }
         let spec = try ModelSpec(name: name, json: json)
         try spec.validate()
+        let stored = checkpoint.tensors.filter { !$0.key.hasPrefix("optimizer.") }.reduce(0) { $0 + $1.value.count }
+        guard spec.minimumParameterCount <= stored else {
+            throw FlowError.invalidConfiguration(
+                "\(path): the \(name) configuration needs at least \(spec.minimumParameterCount) parameters but the file stores \(stored)")
+        }
         var rng = RandomGenerator(seed: 0)
         let flow: AnyFlow<Float> = try spec.build(using: &rng)
         try checkpoint.restore(parameters: flow.namedParameters)
-        return (flow, spec, checkpoint.metadata)
+        return (flow, spec)
     }
 }

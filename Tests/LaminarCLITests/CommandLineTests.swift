@@ -68,6 +68,9 @@ struct CLI {
             (["compare", "--targets", "u9", "--out", dir], "u9"),
             (["compare", "--task", "likelihood", "--targets", "u1", "--out", dir], "u1"),
             (["compare", "--with", "glow", "--out", dir], "--with"),
+            (["train", "--out", "/proc/laminar-run"], "--out"),
+            (["train", "--out", "/etc/hostname"], "not a directory"),
+            (["sample", "--checkpoint", "\(dir)/none.safetensors", "--temperature", "0"], "--temperature"),
         ]
         for (arguments, word) in cases {
             let r = try CLI.run(arguments)

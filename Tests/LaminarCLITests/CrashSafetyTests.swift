@@ -62,4 +62,29 @@ import Laminar
         }
         #expect(try losses(lines) == losses(reference))
     }
+
+    /// SIGTERM (like SIGINT) stops after the current iteration with a checkpoint, and the run
+    /// resumes from it.
+    @Test func sigtermWritesACheckpointAndStops() throws {
+        let dir = try CLI.temporaryDirectory()
+        let arguments = ["train", "--data", "8gaussians", "--iters", "100000", "--checkpoint-every", "100000", "--out", dir] + CLI.small
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        usleep(1_500_000)
+        kill(process.processIdentifier, SIGTERM)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(message.contains("interrupted at iteration") && message.contains("--resume"), "\(message)")
+        let checkpoint = try Checkpoint<Float>.load(from: URL(fileURLWithPath: "\(dir)/checkpoint.safetensors"))
+        let stopped = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
+        #expect(stopped > 0)
+        let resumed = try CLI.run(["train", "--data", "8gaussians", "--iters", String(stopped + 2), "--out", dir, "--resume"] + CLI.small)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
 }

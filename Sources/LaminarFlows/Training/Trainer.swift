@@ -58,7 +58,10 @@ public final class FlowTrainer<F: Flow> {
     /// metrics file to the checkpointed iteration.
     public func resume() throws {
         let checkpoint = try Checkpoint<F.Scalar>.load(from: checkpointURL)
-        for (key, value) in metadata where key != "training" {
+        // The model name first: "different model (planar)" says more than a configuration diff.
+        let keys = metadata.keys.sorted { ($0 == "model" ? 0 : 1, $0) < ($1 == "model" ? 0 : 1, $1) }
+        for key in keys where key != "training" {
+            let value = metadata[key]!
             if let stored = checkpoint.metadata[key], stored != value {
                 throw TrainingError.resumeMismatch(
                     "\(checkpointURL.path) was written with a different \(key) (\(stored)); start a new --out directory or use the same settings")
@@ -110,7 +113,7 @@ public final class FlowTrainer<F: Flow> {
             try MetricsFile.truncate(metricsURL, toIteration: 0)
             removeStaleTemporaryFiles()
         }
-        let metrics = try MetricsFile(url: metricsURL)
+        var metrics = try MetricsFile(url: metricsURL)
         if iteration == 0 {
             try flow.prepare(source.batch(iteration: 1, size: options.batchSize, seed: options.seed))
         }
@@ -126,8 +129,11 @@ public final class FlowTrainer<F: Flow> {
             } catch let error as TrainingError {
                 if case .diverged = error, options.onDivergence == .restoreAndHalveLR,
                    FileManager.default.fileExists(atPath: checkpointURL.path) {
+                    let scale = learningRateScale * 0.5
+                    guard scale >= 1.0 / 1024 else { throw error }  // ten halvings did not help
                     try resume()
-                    learningRateScale *= 0.5
+                    learningRateScale = scale
+                    metrics = try MetricsFile(url: metricsURL)  // resume() replaced the file
                     continue
                 }
                 throw error

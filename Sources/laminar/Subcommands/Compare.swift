@@ -71,6 +71,7 @@ extension LaminarCommand {
             guard evaluationSamples >= 10 else { throw ValidationError("--evaluation-samples must be ≥ 10") }
             guard resolution >= 8, resolution <= 400 else { throw ValidationError("--resolution must be in 8…400") }
             guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+            try requireWritableDirectory(out, flag: "--out")
         }
 
         func parsedTasks() throws -> [ComparisonTask] {

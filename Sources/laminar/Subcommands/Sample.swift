@@ -82,15 +82,3 @@ extension LaminarCommand {
         }
     }
 }
-
-/// Throws a usage error when the directory that would hold `path` does not exist or is not writable.
-func requireWritableParent(of path: String, flag: String) throws {
-    let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("\(flag): directory \(parent) does not exist")
-    }
-    guard FileManager.default.isWritableFile(atPath: parent) else {
-        throw ValidationError("\(flag): directory \(parent) is not writable")
-    }
-}

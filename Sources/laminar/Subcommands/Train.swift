@@ -64,6 +64,7 @@ extension LaminarCommand {
                 throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
             }
             guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+            try requireWritableDirectory(out, flag: "--out")
             do { try trainingOptions.validate() } catch { throw ValidationError("\(error)") }
             if ToyDataset(rawValue: data) == nil && !FileManager.default.fileExists(atPath: data) {
                 throw ValidationError(

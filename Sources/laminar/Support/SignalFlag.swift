@@ -7,8 +7,14 @@ enum SignalFlag {
 
     static var isSet: Bool { flag.load(ordering: .relaxed) }
 
-    /// Installs the handlers (a second signal exits at once).
+    /// Installs the handlers (a second signal exits at once). The signals are also unblocked:
+    /// a parent may have spawned us with them masked, and the handlers would then never run.
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in
                 if SignalFlag.flag.exchange(true, ordering: .relaxed) {

@@ -44,7 +44,7 @@ clean:
 # Fuzzing (libFuzzer + AddressSanitizer). Not part of `make test`; the tests run the same
 # targets with an in-process mutation harness. FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS  = idx safetensors checkpoint points-csv npy
+FUZZ_TARGETS  = idx safetensors checkpoint points-csv npy time-series-csv
 FUZZ_BIN      = Tests/Fuzz/.build/release/laminar-fuzz
 # libFuzzer without its `main` (the driver calls LLVMFuzzerRunDriver), from the toolchain.
 FUZZ_RUNTIME  = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))

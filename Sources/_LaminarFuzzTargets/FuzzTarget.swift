@@ -14,6 +14,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case checkpoint
     case pointsCSV = "points-csv"
     case npy
+    case timeSeriesCSV = "time-series-csv"
 
     /// Outcome of one input.
     public enum Outcome: Sendable { case accepted, rejected }
@@ -36,6 +37,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = try PointsFile.parseCSV(String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")
             case .npy:
                 _ = try PointsFile.parseNpy(bytes, path: "fuzz.npy")
+            case .timeSeriesCSV:
+                _ = try TimeSeriesCSV.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")
             }
             return .accepted
         } catch is DataError, is CheckpointError, is FlowError {
@@ -57,6 +60,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                     Self.checkpointSeed(.realNVP(RealNVPConfiguration(dimension: 2, couplings: 2, hidden: [3])))]
         case .pointsCSV:
             return [Array("x,y\n1.5,2\n-3,4e-2\n0,0\n".utf8), Array("a\n1\n2\n".utf8)]
+        case .timeSeriesCSV:
+            return [Array("series_id,time,x,y\na,0.1,1.5,2\na,0.4,,3\nb,0.05,-1,1e-3\n".utf8)]
         case .npy:
             let points = Tensor<Double>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
             return [PointsFile.serialize(points, format: .npy)]

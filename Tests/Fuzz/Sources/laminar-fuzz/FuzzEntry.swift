@@ -1,5 +1,5 @@
 // libFuzzer driver for Laminar's parsers. The target is chosen with LAMINAR_FUZZ_TARGET (idx,
-// safetensors, checkpoint, points-csv, npy); LAMINAR_FUZZ_CORPUS names a directory that
+// safetensors, checkpoint, points-csv, npy, time-series-csv); LAMINAR_FUZZ_CORPUS names a directory that
 // receives the seed inputs when it is empty. Other arguments are libFuzzer's.
 import CLibFuzzer
 import Foundation

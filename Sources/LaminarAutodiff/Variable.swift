@@ -13,7 +13,7 @@ public final class Variable<Scalar: TensorScalar>: @unchecked Sendable {
     /// Whether gradients flow to or through this variable.
     public let requiresGradient: Bool
     /// The operation that produced this variable (`nil` for leaves and constants).
-    let node: Node<Scalar>?
+    private(set) var node: Node<Scalar>?
 
     /// A leaf. Pass `requiresGradient: true` for parameters and for inputs you differentiate with
     /// respect to.
@@ -66,11 +66,8 @@ public final class Variable<Scalar: TensorScalar>: @unchecked Sendable {
 /// from the gradient of the output.
 final class Node<Scalar: TensorScalar> {
     let name: StaticString
-    let inputs: [Variable<Scalar>]
-    /// `(outputGradient, output, needsGradient) -> inputGradients` (one entry per input, `nil`
-    /// where not needed). Written with variable operations so that it records when the
-    /// gradient itself is being differentiated.
-    let backward: (Variable<Scalar>, Variable<Scalar>, [Bool]) -> [Variable<Scalar>?]
+    private(set) var inputs: [Variable<Scalar>]
+    private(set) var backward: (Variable<Scalar>, Variable<Scalar>, [Bool]) -> [Variable<Scalar>?]
 
     init(
         name: StaticString, inputs: [Variable<Scalar>],
@@ -80,9 +77,36 @@ final class Node<Scalar: TensorScalar> {
         self.inputs = inputs
         self.backward = backward
     }
+
+    /// Tears a dead graph down iteratively. Released recursively, a chain of nodes as long as
+    /// the number of recorded operations (backpropagation through thousands of solver steps)
+    /// would overflow the stack; instead, inputs that only this node keeps alive hand their
+    /// nodes to a work list, and each is emptied in turn.
+    deinit {
+        guard !inputs.isEmpty else { return }
+        var pending: [Node] = []
+        Node.empty(self, into: &pending)
+        while let node = pending.popLast() { Node.empty(node, into: &pending) }
+    }
+
+    private static func empty(_ node: Node, into pending: inout [Node]) {
+        node.backward = { _, _, _ in [] }  // drops the rule's captures (usually the inputs)
+        var inputs = node.inputs
+        node.inputs = []
+        for i in inputs.indices where isKnownUniquelyReferenced(&inputs[i]) {
+            if let child = inputs[i].takeNode() { pending.append(child) }
+        }
+    }
 }
 
-/// Whether operations record the graph. Scoped per task/thread.
+extension Variable {
+    /// Removes and returns the node of a variable that is about to die (graph teardown).
+    fileprivate func takeNode() -> Node<Scalar>? {
+        defer { node = nil }
+        return node
+    }
+}
+
 public enum GradientMode {
     @TaskLocal static var recording: Bool = true
 

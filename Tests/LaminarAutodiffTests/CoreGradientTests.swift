@@ -20,3 +20,18 @@ import _LaminarTestSupport
         #expect(second.maxError < 1e-5, "\(second)")
     }
 }
+
+/// Graphs far deeper than the stack: gradient traversal and teardown are both iterative.
+@Suite struct DeepGraphTests {
+    @Test func aChainOfTwoHundredThousandOperationsDifferentiatesAndDeallocates() {
+        let w = Variable(Tensor<Double>(shape: [2, 2], scalars: [0.1, -0.2, 0.05, 0.1]), requiresGradient: true)
+        let n = 100_000
+        let g: Tensor<Double> = withGradient {
+            var h = Variable(Tensor<Double>(shape: [1, 2], scalars: [0.3, -0.4]))
+            for _ in 0..<n { h = h + matmul(h, w) * 1e-5 }  // two recorded operations per step
+            return gradients(of: h.sum(), wrt: [w])[0].value
+        }
+        // h_n = h_0 (I + εW)^n ≈ h_0 exp(nεW); the gradient is finite and nonzero.
+        #expect(g.isFinite && g.scalars.contains { $0 != 0 })
+    }
+}

@@ -97,11 +97,11 @@ enum ComparePictures {
     static func table(_ results: [ComparisonRow], tasks: [ComparisonTask]) -> String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
-        var lines = [pad("task", 11) + pad("target", 12) + pad("model", 11) + right("K/M", 4) + right("parameters", 12)
+        var lines = [pad("task", 11) + pad("target", 14) + pad("model", 11) + right("K/M", 4) + right("parameters", 12)
             + right("loss (nats)", 20) + right("NFE", 6) + right("seconds", 9)]
         for r in results {
             lines.append(
-                pad(r.task, 11) + pad(r.target, 12) + pad(r.model, 11) + right(r.size > 0 ? String(r.size) : "-", 4)
+                pad(r.task, 11) + pad(r.target, 14) + pad(r.model, 11) + right(r.size > 0 ? String(r.size) : "-", 4)
                     + right(String(r.parameters), 12)
                     + right(String(format: "%.4f ± %.4f", r.loss, r.standardError), 20) + right(String(r.nfe), 6)
                     + right(String(format: "%.1f", r.seconds), 9))

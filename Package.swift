@@ -51,10 +51,13 @@ let package = Package(
             name: "LaminarFlows",
             dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
+            name: "LaminarClassifiers",
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN"]),
+        .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
-                "LaminarData", "LaminarImaging", "LaminarFlows",
+                "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers",
             ]),
         .executableTarget(
             name: "laminar",
@@ -95,6 +98,9 @@ let package = Package(
         .testTarget(
             name: "LaminarFlowsTests",
             dependencies: ["LaminarFlows", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarClassifiersTests",
+            dependencies: ["LaminarClassifiers", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarFuzzTests",
             dependencies: ["_LaminarFuzzTargets"]),

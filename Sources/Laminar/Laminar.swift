@@ -6,3 +6,4 @@
 @_exported import LaminarData
 @_exported import LaminarImaging
 @_exported import LaminarFlows
+@_exported import LaminarClassifiers

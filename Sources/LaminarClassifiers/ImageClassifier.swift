@@ -1,0 +1,200 @@
+import LaminarAutodiff
+import LaminarNN
+import LaminarODE
+
+/// The three architectures of the Neural ODE paper's Table 1.
+public enum ClassifierArchitecture: String, Codable, Sendable, CaseIterable {
+    /// The ODE block solved adaptively (dopri5), gradients by the continuous adjoint.
+    case odenet
+    /// The same block solved with a fixed-step Runge–Kutta method and back-propagated through.
+    case rknet
+    /// Six residual blocks of the same shape.
+    case resnet
+}
+
+/// Settings of an ``ImageClassifier``; stored in checkpoints as JSON.
+public struct ClassifierConfiguration: Codable, Sendable, Equatable {
+    public var architecture: ClassifierArchitecture
+    /// Input channels and classes.
+    public var inputChannels: Int
+    public var classes: Int
+    /// Feature channels (64 in the paper) and GroupNorm groups (min(32, channels)).
+    public var channels: Int
+    public var groups: Int
+    /// ODE-Net: solver tolerances and gradient method; RK-Net: fixed steps of rk4 on [0, 1].
+    public var rtol: Double
+    public var atol: Double
+    public var gradient: String
+    public var rkSteps: Int
+
+    public init(
+        architecture: ClassifierArchitecture, inputChannels: Int = 1, classes: Int = 10, channels: Int = 64,
+        groups: Int? = nil, rtol: Double = 1e-3, atol: Double = 1e-3, gradient: String = "adjoint", rkSteps: Int = 4
+    ) {
+        self.architecture = architecture
+        self.inputChannels = inputChannels
+        self.classes = classes
+        self.channels = channels
+        self.groups = groups ?? Swift.min(32, channels)
+        self.rtol = rtol
+        self.atol = atol
+        self.gradient = gradient
+        self.rkSteps = rkSteps
+    }
+
+    public func validate() throws {
+        func fail(_ s: String) -> ClassifierError { .invalidConfiguration(s) }
+        guard inputChannels >= 1, classes >= 2 else { throw fail("need ≥ 1 input channel and ≥ 2 classes") }
+        guard channels >= 1, groups >= 1, channels % groups == 0 else {
+            throw fail("\(channels) channels do not split into \(groups) GroupNorm groups")
+        }
+        guard rtol > 0, atol > 0 else { throw fail("tolerances must be positive, got rtol \(rtol), atol \(atol)") }
+        guard GradientMethod(name: gradient) != nil else {
+            throw fail("gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
+        }
+        guard rkSteps >= 1 else { throw fail("RK-Net steps must be ≥ 1, got \(rkSteps)") }
+    }
+}
+
+/// Errors of classifier construction and use.
+public enum ClassifierError: Error, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    case shapeMismatch(expected: String, found: [Int])
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let s): return "invalid classifier configuration: \(s)"
+        case .shapeMismatch(let e, let f): return "classifier input: expected \(e), found shape \(f)"
+        }
+    }
+}
+
+/// The dynamics of the ODE block, `f(t, h) = GN(conv₂(t, ReLU(GN(conv₁(t, ReLU(GN(h)))))))` with
+/// time-concatenating 3×3 convolutions (the paper's `ODEfunc`).
+public final class ConvODEFunction<Scalar: TensorScalar>: Dynamics {
+    let norm1, norm2, norm3: GroupNorm<Scalar>
+    let conv1, conv2: ConcatConv2d<Scalar>
+    /// Function evaluations since the last reset.
+    public private(set) var evaluations = 0
+
+    init(channels: Int, groups: Int, using rng: inout RandomGenerator) {
+        norm1 = GroupNorm(groups: groups, channels: channels)
+        conv1 = ConcatConv2d(inputChannels: channels, outputChannels: channels, using: &rng)
+        norm2 = GroupNorm(groups: groups, channels: channels)
+        conv2 = ConcatConv2d(inputChannels: channels, outputChannels: channels, using: &rng)
+        norm3 = GroupNorm(groups: groups, channels: channels)
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] {
+        prefixed("norm1", norm1.namedParameters) + prefixed("conv1", conv1.namedParameters)
+            + prefixed("norm2", norm2.namedParameters) + prefixed("conv2", conv2.namedParameters)
+            + prefixed("norm3", norm3.namedParameters)
+    }
+
+    public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
+
+    public func resetEvaluations() { evaluations = 0 }
+
+    public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
+        evaluations += 1
+        var h = relu(norm1(y[0]))
+        h = relu(norm2(conv1(t: t, x: h)))
+        return [norm3(conv2(t: t, x: h))]
+    }
+}
+
+/// A residual block of the same shape: `h + conv₂(ReLU(GN(conv₁(ReLU(GN(h))))))`.
+final class ResidualBlock<Scalar: TensorScalar> {
+    let norm1, norm2: GroupNorm<Scalar>
+    let conv1, conv2: Conv2d<Scalar>
+
+    init(channels: Int, groups: Int, using rng: inout RandomGenerator) {
+        norm1 = GroupNorm(groups: groups, channels: channels)
+        conv1 = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1, bias: false, using: &rng)
+        norm2 = GroupNorm(groups: groups, channels: channels)
+        conv2 = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1, bias: false, using: &rng)
+    }
+
+    var namedParameters: [(String, Variable<Scalar>)] {
+        prefixed("norm1", norm1.namedParameters) + prefixed("conv1", conv1.namedParameters)
+            + prefixed("norm2", norm2.namedParameters) + prefixed("conv2", conv2.namedParameters)
+    }
+
+    func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
+        x + conv2(relu(norm2(conv1(relu(norm1(x))))))
+    }
+}
+
+/// Image classifier of the Neural ODE paper (§3, Table 1): a downsampling stem (3×3 conv,
+/// GroupNorm, ReLU, two 4×4 stride-2 convs), a feature block — an ODE block on [0, 1] (ODE-Net,
+/// RK-Net) or six residual blocks (ResNet) — and a head (GroupNorm, ReLU, global average pool,
+/// linear). Images are `[n, channels, height, width]`.
+public final class ImageClassifier<Scalar: TensorScalar> {
+    public let configuration: ClassifierConfiguration
+    let stem: Sequential<Scalar>
+    public let odeFunction: ConvODEFunction<Scalar>?
+    let residualBlocks: [ResidualBlock<Scalar>]
+    let headNorm: GroupNorm<Scalar>
+    let head: Linear<Scalar>
+
+    public init(_ configuration: ClassifierConfiguration, using rng: inout RandomGenerator) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let c = configuration.channels, g = configuration.groups
+        stem = Sequential([
+            .conv(Conv2d(inputChannels: configuration.inputChannels, outputChannels: c, kernelSize: 3, using: &rng)),
+            .groupNorm(GroupNorm(groups: g, channels: c)), .activation(.relu),
+            .conv(Conv2d(inputChannels: c, outputChannels: c, kernelSize: 4, stride: 2, padding: 1, using: &rng)),
+            .groupNorm(GroupNorm(groups: g, channels: c)), .activation(.relu),
+            .conv(Conv2d(inputChannels: c, outputChannels: c, kernelSize: 4, stride: 2, padding: 1, using: &rng)),
+        ])
+        if configuration.architecture == .resnet {
+            odeFunction = nil
+            residualBlocks = (0..<6).map { _ in ResidualBlock(channels: c, groups: g, using: &rng) }
+        } else {
+            odeFunction = ConvODEFunction(channels: c, groups: g, using: &rng)
+            residualBlocks = []
+        }
+        headNorm = GroupNorm(groups: g, channels: c)
+        head = Linear(inputSize: c, outputSize: configuration.classes, using: &rng)
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] {
+        var p = prefixed("stem", stem.namedParameters)
+        if let f = odeFunction { p += prefixed("odefunc", f.namedParameters) }
+        for (i, block) in residualBlocks.enumerated() { p += prefixed("blocks.\(i)", block.namedParameters) }
+        return p + prefixed("head_norm", headNorm.namedParameters) + prefixed("head", head.namedParameters)
+    }
+
+    public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
+
+    /// Solve options of the feature block (ODE-Net: dopri5 at the configured tolerances;
+    /// RK-Net: rk4 with `rkSteps` steps).
+    public var solveOptions: ODEOptions {
+        configuration.architecture == .rknet
+            ? ODEOptions(method: .rk4, stepSize: 1 / Double(configuration.rkSteps))
+            : ODEOptions(method: .dopri5, rtol: configuration.rtol, atol: configuration.atol)
+    }
+
+    /// The feature block alone, on stem features `h` ([n, c, H, W]).
+    public func features(_ h: Variable<Scalar>, options: ODEOptions? = nil) throws -> (Variable<Scalar>, nfe: Int) {
+        guard let f = odeFunction else {
+            return (residualBlocks.reduce(h) { $1($0) }, 0)
+        }
+        let gradient: GradientMethod = configuration.architecture == .rknet
+            ? .backprop : GradientMethod(name: configuration.gradient)!
+        let result = try odeint(f, [h], times: [0, 1], options: options ?? solveOptions, gradient: gradient)
+        return (result.final[0], result.stats.nfe)
+    }
+
+    /// Class logits ([n, classes]) and the forward NFE of the feature block.
+    public func logits(_ x: Variable<Scalar>, options: ODEOptions? = nil) throws -> (Variable<Scalar>, nfe: Int) {
+        guard x.rank == 4, x.shape[1] == configuration.inputChannels, x.shape[2] >= 8, x.shape[3] >= 8 else {
+            throw ClassifierError.shapeMismatch(
+                expected: "[n, \(configuration.inputChannels), H, W] with H, W ≥ 8", found: x.shape)
+        }
+        let (h, nfe) = try features(stem(x), options: options)
+        let pooled = relu(headNorm(h)).mean(axes: [2, 3])
+        return (head(pooled), nfe)
+    }
+}

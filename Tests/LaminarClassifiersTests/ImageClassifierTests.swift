@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import LaminarClassifiers
+import LaminarNN
+import LaminarODE
+import _LaminarTestSupport
+
+/// ODE-Net, RK-Net and ResNet classifiers on tiny images, in Double.
+@Suite struct ImageClassifierTests {
+    func model(_ architecture: ClassifierArchitecture, gradient: String = "adjoint", tolerance: Double = 1e-9) throws -> ImageClassifier<Double> {
+        var rng = RandomGenerator(seed: 5)
+        return try ImageClassifier<Double>(
+            ClassifierConfiguration(architecture: architecture, channels: 4, groups: 2, rtol: tolerance, atol: tolerance, gradient: gradient),
+            using: &rng)
+    }
+
+    func images(_ n: Int, seed: UInt64 = 1) -> Tensor<Double> {
+        var rng = RandomGenerator(seed: seed)
+        return Tensor<Double>.randomUniform([n, 1, 12, 12], low: 0, high: 1, using: &rng)
+    }
+
+    @Test func crossEntropyValueAndGradients() {
+        let logits = Tensor<Double>(shape: [2, 3], scalars: [1, 2, 3, 0, 0, 1000])
+        let value = withoutGradient { crossEntropy(Variable(logits), labels: [2, 0]).value.scalar }
+        let first = Foundation.log(Foundation.exp(1.0) + Foundation.exp(2.0) + Foundation.exp(3.0)) - 3
+        #expect(Swift.abs(value - (first + 1000) / 2) < 1e-9)  // second row: logsumexp ≈ 1000
+        var rng = RandomGenerator(seed: 2)
+        let x = Tensor<Double>.randomNormal([4, 5], using: &rng)
+        #expect(checkGradient({ crossEntropy($0[0], labels: [0, 4, 2, 2]) }, at: [x]).maxError < 1e-7)
+        #expect(checkSecondOrderGradient({ crossEntropy($0[0], labels: [0, 4, 2, 2]) }, at: [x]).maxError < 1e-5)
+        #expect(accuracy(logits, labels: [2, 0]) == 0.5)
+    }
+
+    @Test func odeBlockMatchesAFineFixedStepSolve() throws {
+        let net = try model(.odenet)
+        let h = Variable(images(2).slice(axis: 2, 0..<8).slice(axis: 3, 0..<8).reshaped([2, 1, 8, 8]).broadcast(to: [2, 4, 8, 8]) * 0.5)
+        let adaptive = try withoutGradient { try net.features(h).0.value }
+        let fine = try withoutGradient { try net.features(h, options: ODEOptions(method: .rk4, stepSize: 1.0 / 400)).0.value }
+        // ReLU makes the dynamics only piecewise smooth, which caps both solvers' accuracy well
+        // above the requested 1e-9 (measured: 7e-5 on outputs of size ~1).
+        #expect(maxAbsDifference(adaptive, fine) < 2e-4)
+    }
+
+    @Test func adjointGradientsMatchBackpropagation() throws {
+        let x = Variable(images(3))
+        let labels = [1, 7, 3]
+        var results: [[Tensor<Double>]] = []
+        for gradient in ["adjoint", "backprop"] {
+            let net = try model(.odenet, gradient: gradient)
+            results.append(try withGradient {
+                let loss = crossEntropy(try net.logits(x).0, labels: labels)
+                return gradients(of: loss, wrt: net.parameters).map(\.value)
+            })
+        }
+        // The continuous adjoint and the discrete gradient of the adaptive solve agree only to
+        // about 0.1 % here (whole gradient; up to 4 % on small tensors), against 1e-5 for the
+        // smooth CNF dynamics (CNFTests). The piecewise-linear ReLU inside the block is the
+        // suspect; fixed-step backpropagation is exact (next test). Under investigation.
+        let a = results[0].flatMap(\.scalars), b = results[1].flatMap(\.scalars)
+        let diff = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+        print("odenet adjoint vs backprop: relative difference \(diff / norm)")
+        #expect(diff <= 1e-2 * norm, "relative difference \(diff / norm)")
+    }
+
+    /// Through a fixed-step solve the recorded graph is the exact derivative of the discrete
+    /// map: backpropagation matches central differences to rounding.
+    @Test func fixedStepBackpropagationMatchesFiniteDifferences() throws {
+        var rng = RandomGenerator(seed: 5)
+        let net = try ImageClassifier<Double>(
+            ClassifierConfiguration(architecture: .rknet, channels: 4, groups: 2, rkSteps: 20), using: &rng)
+        let x = Variable(images(2))
+        let labels = [3, 8]
+        let grads = try withGradient { () throws -> [Tensor<Double>] in
+            gradients(of: crossEntropy(try net.logits(x).0, labels: labels), wrt: net.parameters).map(\.value)
+        }
+        var worst = 0.0
+        for (p, g) in zip(net.parameters, grads) {
+            for k in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
+                let o = p.value.scalars[k]
+                func loss(_ v: Double) throws -> Double {
+                    p.update { $0.withUnsafeMutableBufferPointer { $0[k] = v } }
+                    return try withoutGradient { crossEntropy(try net.logits(x).0, labels: labels).value.scalar }
+                }
+                let numeric = (try loss(o + 1e-6) - loss(o - 1e-6)) / 2e-6
+                _ = try loss(o)
+                worst = max(worst, abs(numeric - g.scalars[k]) / max(1, abs(numeric)))
+            }
+        }
+        #expect(worst < 1e-6, "worst relative error \(worst)")
+    }
+
+    @Test func everyArchitectureClassifiesAndLearns() throws {
+        let x = Variable(images(8, seed: 3))
+        let labels = [0, 1, 2, 3, 4, 5, 6, 7]
+        for architecture in ClassifierArchitecture.allCases {
+            let net = try model(architecture, tolerance: 1e-4)
+            let (logits, nfe) = try withoutGradient { try net.logits(x) }
+            #expect(logits.shape == [8, 10])
+            #expect((architecture == .resnet) == (nfe == 0))
+            let optimizer = Adam(parameters: net.parameters, learningRate: 1e-2)
+            var losses: [Double] = []
+            for _ in 0..<30 {
+                let (loss, grads) = try withGradient { () throws -> (Double, [Tensor<Double>]) in
+                    let l = crossEntropy(try net.logits(x).0, labels: labels)
+                    return (l.value.scalar, gradients(of: l, wrt: net.parameters).map(\.value))
+                }
+                losses.append(loss)
+                optimizer.step(gradients: grads)
+            }
+            #expect(losses.last! < losses.first! * 0.7, "\(architecture): \(losses.first!) → \(losses.last!)")
+        }
+    }
+
+    @Test func wrongInputShapesAreTypedErrors() throws {
+        let net = try model(.resnet)
+        #expect(throws: ClassifierError.self) { try net.logits(Variable(Tensor<Double>(zeros: [2, 3, 12, 12]))) }
+        #expect(throws: ClassifierError.self) { try net.logits(Variable(Tensor<Double>(zeros: [2, 144]))) }
+        var rng = RandomGenerator(seed: 0)
+        #expect(throws: ClassifierError.self) {
+            try ImageClassifier<Double>(ClassifierConfiguration(architecture: .odenet, channels: 6, groups: 4), using: &rng)
+        }
+    }
+}

@@ -26,10 +26,14 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
     public var atol: Double
     public var gradient: String
     public var rkSteps: Int
+    /// Nonlinearity inside the ODE block (the paper: ReLU; a smooth one such as softplus makes
+    /// the dynamics smooth, and then adjoint and discrete gradients agree to solver accuracy).
+    public var activation: Activation
 
     public init(
         architecture: ClassifierArchitecture, inputChannels: Int = 1, classes: Int = 10, channels: Int = 64,
-        groups: Int? = nil, rtol: Double = 1e-3, atol: Double = 1e-3, gradient: String = "adjoint", rkSteps: Int = 4
+        groups: Int? = nil, rtol: Double = 1e-3, atol: Double = 1e-3, gradient: String = "adjoint", rkSteps: Int = 4,
+        activation: Activation = .relu
     ) {
         self.architecture = architecture
         self.inputChannels = inputChannels
@@ -40,6 +44,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         self.atol = atol
         self.gradient = gradient
         self.rkSteps = rkSteps
+        self.activation = activation
     }
 
     public func validate() throws {
@@ -69,15 +74,17 @@ public enum ClassifierError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The dynamics of the ODE block, `f(t, h) = GN(conv₂(t, ReLU(GN(conv₁(t, ReLU(GN(h)))))))` with
-/// time-concatenating 3×3 convolutions (the paper's `ODEfunc`).
+/// The dynamics of the ODE block, `f(t, h) = GN(conv₂(t, σ(GN(conv₁(t, σ(GN(h)))))))` with
+/// time-concatenating 3×3 convolutions and σ = ReLU (the paper's `ODEfunc`) by default.
 public final class ConvODEFunction<Scalar: TensorScalar>: Dynamics {
+    let activation: Activation
     let norm1, norm2, norm3: GroupNorm<Scalar>
     let conv1, conv2: ConcatConv2d<Scalar>
     /// Function evaluations since the last reset.
     public private(set) var evaluations = 0
 
-    init(channels: Int, groups: Int, using rng: inout RandomGenerator) {
+    init(channels: Int, groups: Int, activation: Activation, using rng: inout RandomGenerator) {
+        self.activation = activation
         norm1 = GroupNorm(groups: groups, channels: channels)
         conv1 = ConcatConv2d(inputChannels: channels, outputChannels: channels, using: &rng)
         norm2 = GroupNorm(groups: groups, channels: channels)
@@ -97,8 +104,8 @@ public final class ConvODEFunction<Scalar: TensorScalar>: Dynamics {
 
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         evaluations += 1
-        var h = relu(norm1(y[0]))
-        h = relu(norm2(conv1(t: t, x: h)))
+        var h = activation(norm1(y[0]))
+        h = activation(norm2(conv1(t: t, x: h)))
         return [norm3(conv2(t: t, x: h))]
     }
 }
@@ -152,7 +159,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
             odeFunction = nil
             residualBlocks = (0..<6).map { _ in ResidualBlock(channels: c, groups: g, using: &rng) }
         } else {
-            odeFunction = ConvODEFunction(channels: c, groups: g, using: &rng)
+            odeFunction = ConvODEFunction(channels: c, groups: g, activation: configuration.activation, using: &rng)
             residualBlocks = []
         }
         headNorm = GroupNorm(groups: g, channels: c)

@@ -7,10 +7,15 @@ import _LaminarTestSupport
 
 /// ODE-Net, RK-Net and ResNet classifiers on tiny images, in Double.
 @Suite struct ImageClassifierTests {
-    func model(_ architecture: ClassifierArchitecture, gradient: String = "adjoint", tolerance: Double = 1e-9) throws -> ImageClassifier<Double> {
+    func model(
+        _ architecture: ClassifierArchitecture, gradient: String = "adjoint", tolerance: Double = 1e-9,
+        activation: Activation = .relu
+    ) throws -> ImageClassifier<Double> {
         var rng = RandomGenerator(seed: 5)
         return try ImageClassifier<Double>(
-            ClassifierConfiguration(architecture: architecture, channels: 4, groups: 2, rtol: tolerance, atol: tolerance, gradient: gradient),
+            ClassifierConfiguration(
+                architecture: architecture, channels: 4, groups: 2, rtol: tolerance, atol: tolerance, gradient: gradient,
+                activation: activation),
             using: &rng)
     }
 
@@ -41,26 +46,30 @@ import _LaminarTestSupport
         #expect(maxAbsDifference(adaptive, fine) < 2e-4)
     }
 
-    @Test func adjointGradientsMatchBackpropagation() throws {
+    /// Relative difference of the whole parameter gradient between the continuous adjoint and
+    /// backpropagation through the same adaptive solve.
+    func adjointVersusBackprop(activation: Activation) throws -> Double {
         let x = Variable(images(3))
         let labels = [1, 7, 3]
-        var results: [[Tensor<Double>]] = []
+        var results: [[Double]] = []
         for gradient in ["adjoint", "backprop"] {
-            let net = try model(.odenet, gradient: gradient)
+            let net = try model(.odenet, gradient: gradient, activation: activation)
             results.append(try withGradient {
                 let loss = crossEntropy(try net.logits(x).0, labels: labels)
-                return gradients(of: loss, wrt: net.parameters).map(\.value)
+                return gradients(of: loss, wrt: net.parameters).flatMap(\.value.scalars)
             })
         }
-        // The continuous adjoint and the discrete gradient of the adaptive solve agree only to
-        // about 0.1 % here (whole gradient; up to 4 % on small tensors), against 1e-5 for the
-        // smooth CNF dynamics (CNFTests). The piecewise-linear ReLU inside the block is the
-        // suspect; fixed-step backpropagation is exact (next test). Under investigation.
-        let a = results[0].flatMap(\.scalars), b = results[1].flatMap(\.scalars)
-        let diff = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-        let norm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
-        print("odenet adjoint vs backprop: relative difference \(diff / norm)")
-        #expect(diff <= 1e-2 * norm, "relative difference \(diff / norm)")
+        let diff = zip(results[0], results[1]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        return diff / results[1].map { $0 * $0 }.reduce(0, +).squareRoot()
+    }
+
+    @Test func adjointGradientsMatchBackpropagation() throws {
+        // Smooth dynamics: the two gradients agree to solver accuracy (measured 2e-9).
+        #expect(try adjointVersusBackprop(activation: .softplus) < 1e-7)
+        // The paper's ReLU makes the dynamics piecewise linear; embedded error estimates are
+        // unreliable across the kinks, and the continuous and discrete gradients agree only to
+        // about 1e-3 (measured 1.1e-3; up to 4 % on individual small tensors).
+        #expect(try adjointVersusBackprop(activation: .relu) < 1e-2)
     }
 
     /// Through a fixed-step solve the recorded graph is the exact derivative of the discrete

@@ -52,7 +52,7 @@ let package = Package(
             dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "Laminar",
             dependencies: [

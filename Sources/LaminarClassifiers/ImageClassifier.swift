@@ -65,11 +65,18 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
 public enum ClassifierError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     case shapeMismatch(expected: String, found: [Int])
+    case diverged(iteration: Int)
+    case interrupted(iteration: Int)
+    case resumeMismatch(String)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let s): return "invalid classifier configuration: \(s)"
         case .shapeMismatch(let e, let f): return "classifier input: expected \(e), found shape \(f)"
+        case .diverged(let i):
+            return "training diverged at iteration \(i): the loss or its gradient is not finite; the last checkpoint is kept, try a smaller --lr"
+        case .interrupted(let i): return "interrupted at iteration \(i); checkpoint written, continue with --resume"
+        case .resumeMismatch(let s): return "cannot resume: \(s)"
         }
     }
 }
@@ -183,25 +190,45 @@ public final class ImageClassifier<Scalar: TensorScalar> {
             : ODEOptions(method: .dopri5, rtol: configuration.rtol, atol: configuration.atol)
     }
 
+    /// What one forward pass produced.
+    public struct Output {
+        public var logits: Variable<Scalar>
+        /// Forward function evaluations of the ODE block (0 for ResNet).
+        public var nfe: Int
+        /// Backward statistics of the solve (adjoint NFE), filled in by the gradient.
+        public var backward: BackwardStats?
+    }
+
     /// The feature block alone, on stem features `h` ([n, c, H, W]).
     public func features(_ h: Variable<Scalar>, options: ODEOptions? = nil) throws -> (Variable<Scalar>, nfe: Int) {
+        let (out, nfe, _) = try featureBlock(h, options: options)
+        return (out, nfe)
+    }
+
+    func featureBlock(_ h: Variable<Scalar>, options: ODEOptions?) throws -> (Variable<Scalar>, Int, BackwardStats?) {
         guard let f = odeFunction else {
-            return (residualBlocks.reduce(h) { $1($0) }, 0)
+            return (residualBlocks.reduce(h) { $1($0) }, 0, nil)
         }
         let gradient: GradientMethod = configuration.architecture == .rknet
             ? .backprop : GradientMethod(name: configuration.gradient)!
         let result = try odeint(f, [h], times: [0, 1], options: options ?? solveOptions, gradient: gradient)
-        return (result.final[0], result.stats.nfe)
+        return (result.final[0], result.stats.nfe, result.backwardStats)
     }
 
-    /// Class logits ([n, classes]) and the forward NFE of the feature block.
-    public func logits(_ x: Variable<Scalar>, options: ODEOptions? = nil) throws -> (Variable<Scalar>, nfe: Int) {
+    /// Class logits ([n, classes]), forward NFE and backward statistics.
+    public func forward(_ x: Variable<Scalar>, options: ODEOptions? = nil) throws -> Output {
         guard x.rank == 4, x.shape[1] == configuration.inputChannels, x.shape[2] >= 8, x.shape[3] >= 8 else {
             throw ClassifierError.shapeMismatch(
                 expected: "[n, \(configuration.inputChannels), H, W] with H, W ≥ 8", found: x.shape)
         }
-        let (h, nfe) = try features(stem(x), options: options)
+        let (h, nfe, backward) = try featureBlock(stem(x), options: options)
         let pooled = relu(headNorm(h)).mean(axes: [2, 3])
-        return (head(pooled), nfe)
+        return Output(logits: head(pooled), nfe: nfe, backward: backward)
+    }
+
+    /// Class logits ([n, classes]) and the forward NFE of the feature block.
+    public func logits(_ x: Variable<Scalar>, options: ODEOptions? = nil) throws -> (Variable<Scalar>, nfe: Int) {
+        let out = try forward(x, options: options)
+        return (out.logits, out.nfe)
     }
 }

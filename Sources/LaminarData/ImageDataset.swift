@@ -30,6 +30,10 @@ public struct ImageSplits: Sendable {
     public var test: ImageDataset
     /// How the split was made when the directory held only test files; nil otherwise.
     public var note: String?
+
+    public init(train: ImageDataset, test: ImageDataset, note: String? = nil) {
+        (self.train, self.test, self.note) = (train, test, note)
+    }
 }
 
 /// Loads MNIST-format directories: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,

@@ -175,4 +175,37 @@ struct CLI {
         #expect(try PNG.read("\(dir)/panels.png").width > 0)
         #expect(try PNG.read("\(dir)/chart.png").width > 0)
     }
+
+    /// `classify train | evaluate` on a small synthetic MNIST-format directory (bright top half
+    /// = class 0, bright bottom half = class 1).
+    @Test func classifyTrainResumeAndEvaluateAtSeveralTolerances() throws {
+        let dir = try CLI.temporaryDirectory()
+        let data = "\(dir)/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for i in 0..<40 {
+            let label = UInt8(i % 2)
+            labels.append(label)
+            for r in 0..<28 { for _ in 0..<28 { pixels.append((r < 14) == (label == 0) ? 200 : 10) } }
+        }
+        try Data(IDXFile(shape: [40, 28, 28], bytes: pixels).serialized()).write(to: URL(fileURLWithPath: "\(data)/t10k-images-idx3-ubyte"))
+        try Data(IDXFile(shape: [40], bytes: labels).serialized()).write(to: URL(fileURLWithPath: "\(data)/t10k-labels-idx1-ubyte"))
+        let run = "\(dir)/run"
+        let common = ["classify", "train", "--data", data, "--channels", "4", "--batch", "12", "--tol", "1e-2", "--out", run]
+        let first = try CLI.run(common + ["--epochs", "1"])
+        #expect(first.status == 0 && first.stdout.contains("test accuracy:"), "\(first.stderr)")
+        #expect(first.stderr.contains("only t10k"))
+        let resumed = try CLI.run(common + ["--epochs", "2", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 6)
+        let evaluation = try CLI.run([
+            "classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--data", data,
+            "--rtol", "1e-1,1e-3", "--chart", "\(dir)/chart.png",
+        ])
+        #expect(evaluation.status == 0, "\(evaluation.stderr)")
+        #expect(evaluation.stdout.contains("1e-01") && evaluation.stdout.contains("1e-03"))
+        #expect(try PNG.read("\(dir)/chart.png").width > 0)
+        let bad = try CLI.run(["classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--rtol", "0,1e-3"])
+        #expect(bad.status == 2 && bad.stderr.contains("--rtol"))
+    }
 }

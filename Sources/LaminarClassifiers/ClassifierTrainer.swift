@@ -1,0 +1,184 @@
+import Foundation
+import LaminarAutodiff
+import LaminarData
+import LaminarNN
+import LaminarODE
+
+/// One line of a classifier run's `metrics.jsonl`.
+public struct ClassifierRecord: Codable, Sendable {
+    public var iteration: Int
+    public var epoch: Double
+    public var loss: Double
+    public var accuracy: Double
+    public var nfe_forward: Int
+    public var nfe_backward: Int
+    public var seconds: Double
+    public var images_per_second: Double
+}
+
+/// Training settings of `laminar classify train`.
+public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {
+    public var epochs: Double
+    public var batchSize: Int
+    public var learningRate: Double
+    public var seed: UInt64
+    public var checkpointEvery: Int
+
+    public init(epochs: Double = 1, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64 = 0, checkpointEvery: Int = 100) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.seed = seed
+        self.checkpointEvery = checkpointEvery
+    }
+
+    public func validate() throws {
+        func fail(_ s: String) -> ClassifierError { .invalidConfiguration(s) }
+        guard epochs > 0, epochs.isFinite else { throw fail("--epochs must be > 0, got \(epochs)") }
+        guard batchSize >= 1 else { throw fail("--batch must be ≥ 1, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else { throw fail("--lr must be > 0, got \(learningRate)") }
+        guard checkpointEvery >= 1 else { throw fail("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
+    }
+}
+
+/// Images of a data set as network input: `[n, 1, H, W]` in [0, 1].
+public func imageBatch<S: TensorScalar>(_ data: ImageDataset, indices: [Int]) -> (Tensor<S>, [Int]) {
+    let p = data.pixelsPerImage
+    var values = [S](repeating: 0, count: indices.count * p)
+    for (row, i) in indices.enumerated() {
+        for j in 0..<p { values[row * p + j] = S(Double(data.images[i * p + j]) / 255) }
+    }
+    return (Tensor(shape: [indices.count, 1, data.height, data.width], scalars: values), indices.map { Int(data.labels[$0]) })
+}
+
+/// Cross-entropy training of an ``ImageClassifier`` with Adam: batches that depend only on
+/// `(seed, iteration)`, periodic atomic checkpoints with the optimizer state, exact resume.
+public final class ClassifierTrainer {
+    public let model: ImageClassifier<Float>
+    public let options: ClassifierTrainingOptions
+    public let data: ImageDataset
+    public let directory: URL
+    public let metadata: [String: String]
+    private let optimizer: Adam<Float>
+    public private(set) var iteration = 0
+
+    public init(
+        model: ImageClassifier<Float>, options: ClassifierTrainingOptions, data: ImageDataset, directory: URL,
+        metadata: [String: String]
+    ) throws {
+        try options.validate()
+        guard data.count >= 1 else { throw ClassifierError.invalidConfiguration("the training set is empty") }
+        self.model = model
+        self.options = options
+        self.data = data
+        self.directory = directory
+        self.metadata = metadata
+        optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate)
+    }
+
+    public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
+    public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+    var batchesPerEpoch: Int { Swift.max(1, data.count / Swift.min(options.batchSize, data.count)) }
+    /// Iterations of the whole run.
+    public var totalIterations: Int { Swift.max(1, Int((options.epochs * Double(batchesPerEpoch)).rounded(.up))) }
+
+    /// Indices of the batch of `iteration` (1-based): a fresh permutation per epoch.
+    func batchIndices(_ iteration: Int) -> [Int] {
+        let epoch = (iteration - 1) / batchesPerEpoch
+        let index = (iteration - 1) % batchesPerEpoch
+        var order = Array(0..<data.count)
+        var rng = RandomGenerator(seed: options.seed &* 0x9E37_79B9 &+ UInt64(epoch) &+ 0xC1)
+        order.shuffle(using: &rng)
+        let m = Swift.min(options.batchSize, data.count)
+        return Array(order[(index * m)..<(index * m + m)])
+    }
+
+    public func saveCheckpoint() throws {
+        var meta = metadata
+        meta["iteration"] = String(iteration)
+        try Checkpoint<Float>.save(
+            parameters: model.namedParameters, optimizerState: optimizer.state(prefix: "optimizer."), metadata: meta,
+            to: checkpointURL)
+    }
+
+    public func resume() throws {
+        let checkpoint = try Checkpoint<Float>.load(from: checkpointURL)
+        for key in metadata.keys.sorted() {
+            if let stored = checkpoint.metadata[key], stored != metadata[key] {
+                throw ClassifierError.resumeMismatch(
+                    "\(checkpointURL.path) was written with a different \(key) (\(stored)); use the same settings or another --out")
+            }
+        }
+        try checkpoint.restore(parameters: model.namedParameters)
+        try optimizer.load(state: checkpoint.optimizerState(prefix: "optimizer."))
+        iteration = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
+    }
+
+    /// Trains to ``totalIterations``; `shouldStop` is polled between iterations (signals).
+    public func train(shouldStop: () -> Bool = { false }, progress: (ClassifierRecord) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var lines = iteration == 0 ? Data() : (FileManager.default.contents(atPath: metricsURL.path) ?? Data())
+        if iteration > 0 {
+            // Keep the records up to the checkpoint.
+            let kept = lines.split(separator: 0x0A).prefix(iteration)
+            lines = Data(kept.joined(separator: [0x0A])) + (kept.isEmpty ? Data() : Data([0x0A]))
+        }
+        try lines.write(to: metricsURL, options: .atomic)
+        let handle = try FileHandle(forWritingTo: metricsURL)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        while iteration < totalIterations {
+            if shouldStop() {
+                try saveCheckpoint()
+                throw ClassifierError.interrupted(iteration: iteration)
+            }
+            let i = iteration + 1
+            let start = Date()
+            let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: batchIndices(i))
+            let (loss, acc, out, grads) = try withGradient { () throws -> (Double, Double, ImageClassifier<Float>.Output, [Tensor<Float>]) in
+                let out = try model.forward(Variable(x))
+                let loss = crossEntropy(out.logits, labels: labels)
+                let grads = gradients(of: loss, wrt: model.parameters).map(\.value)
+                return (Double(loss.value.scalar), accuracy(out.logits.value, labels: labels), out, grads)
+            }
+            guard loss.isFinite, grads.allSatisfy({ $0.isFinite }) else {
+                throw ClassifierError.diverged(iteration: i)
+            }
+            optimizer.step(gradients: grads)
+            iteration = i
+            let seconds = Date().timeIntervalSince(start)
+            let record = ClassifierRecord(
+                iteration: i, epoch: Double(i) / Double(batchesPerEpoch), loss: loss, accuracy: acc,
+                nfe_forward: out.nfe, nfe_backward: out.backward?.nfe ?? 0, seconds: seconds,
+                images_per_second: Double(labels.count) / Swift.max(seconds, 1e-9))
+            var line = try encoder.encode(record)
+            line.append(0x0A)
+            try handle.write(contentsOf: line)
+            progress(record)
+            if iteration % options.checkpointEvery == 0 || iteration == totalIterations { try saveCheckpoint() }
+        }
+    }
+}
+
+/// Test-set accuracy, mean loss and mean forward NFE of a classifier, in batches.
+public func evaluateClassifier(
+    _ model: ImageClassifier<Float>, on data: ImageDataset, options: ODEOptions? = nil, batchSize: Int = 500
+) throws -> (accuracy: Double, loss: Double, nfe: Double, imagesPerSecond: Double) {
+    var correct = 0.0, lossSum = 0.0, nfeSum = 0.0, batches = 0.0
+    let start = Date()
+    var begin = 0
+    while begin < data.count {
+        let indices = Array(begin..<Swift.min(data.count, begin + batchSize))
+        let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: indices)
+        let out = try withoutGradient { try model.forward(Variable(x), options: options) }
+        correct += accuracy(out.logits.value, labels: labels) * Double(indices.count)
+        lossSum += Double(withoutGradient { crossEntropy(out.logits, labels: labels) }.value.scalar) * Double(indices.count)
+        nfeSum += Double(out.nfe)
+        batches += 1
+        begin += batchSize
+    }
+    let n = Double(Swift.max(1, data.count))
+    return (correct / n, lossSum / n, nfeSum / Swift.max(1, batches), n / Swift.max(Date().timeIntervalSince(start), 1e-9))
+}

@@ -1,0 +1,227 @@
+import ArgumentParser
+import Foundation
+import Laminar
+
+extension LaminarCommand {
+    /// `laminar classify`: ODE-Net, RK-Net and ResNet image classifiers (Neural ODE paper, §3).
+    struct Classify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train and evaluate ODE-Net, RK-Net and ResNet image classifiers.",
+            subcommands: [ClassifyTrain.self, ClassifyEvaluate.self])
+    }
+}
+
+/// Where the images come from (shared by both subcommands).
+struct ImageDataOptions: ParsableArguments {
+    @Option(help: "fashion-mnist (Debian's dataset-fashion-mnist), mnist (--data-dir or Datasets/mnist), or an MNIST-format directory.")
+    var data: String = "fashion-mnist"
+
+    @Option(name: .customLong("data-dir"), help: "Directory of the IDX files for --data mnist.")
+    var dataDirectory: String?
+
+    @Option(help: "Use only the first N training and test images (quick runs).")
+    var limit: Int?
+
+    var directory: String {
+        switch data {
+        case "fashion-mnist": return dataDirectory ?? MNISTFormat.fashionMNISTDirectory
+        case "mnist": return dataDirectory ?? "Datasets/mnist"
+        default: return data
+        }
+    }
+
+    func load() throws -> ImageSplits {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let hint = data == "fashion-mnist"
+                ? " (apt-get install dataset-fashion-mnist)" : data == "mnist" ? " (see Datasets/README.md)" : ""
+            throw ValidationError("--data \(data): no directory \(directory)\(hint)")
+        }
+        let splits = try MNISTFormat.load(directory: directory)
+        if let message = splits.note { note(message) }
+        guard let limit else { return splits }
+        return ImageSplits(
+            train: splits.train.subset(0..<min(limit, splits.train.count)),
+            test: splits.test.subset(0..<min(limit, splits.test.count)), note: splits.note)
+    }
+}
+
+struct ClassifyTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train an image classifier (cross-entropy, Adam).",
+        discussion: "Example: laminar classify train --data fashion-mnist --model odenet --epochs 1 --gradient adjoint --out runs/odenet")
+
+    @OptionGroup var images: ImageDataOptions
+
+    @Option(help: "odenet, rknet or resnet.")
+    var model: String = "odenet"
+
+    @Option(help: "Feature channels (the paper: 64).")
+    var channels: Int = 64
+
+    @Option(help: "ODE-Net gradient: adjoint, backprop, checkpointed.")
+    var gradient: String = "adjoint"
+
+    @Option(help: "ODE-Net solver tolerance (rtol = atol).")
+    var tol: Double = 1e-3
+
+    @Option(name: .customLong("rk-steps"), help: "RK-Net: rk4 steps on [0, 1].")
+    var rkSteps: Int = 4
+
+    @Option(help: "Training epochs (fractions allowed).")
+    var epochs: Double = 1
+
+    @Option(help: "Batch size.")
+    var batch: Int = 128
+
+    @Option(help: "Adam learning rate.")
+    var lr: Double = 1e-3
+
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
+    var checkpointEvery: Int = 100
+
+    @Option(help: "Output directory.")
+    var out: String = "runs/classify"
+
+    @Flag(help: "Continue the run in --out from its checkpoint.")
+    var resume: Bool = false
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "BLAS threads.")
+    var threads: Int = 1
+
+    var configuration: ClassifierConfiguration {
+        ClassifierConfiguration(
+            architecture: ClassifierArchitecture(rawValue: model) ?? .odenet, channels: channels, rtol: tol, atol: tol,
+            gradient: gradient, rkSteps: rkSteps)
+    }
+
+    func validate() throws {
+        guard ClassifierArchitecture(rawValue: model) != nil else {
+            throw ValidationError("--model '\(model)' is unknown; use odenet, rknet or resnet")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        do {
+            try configuration.validate()
+            try ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery).validate()
+        } catch { throw ValidationError("\(error)") }
+        try requireWritableDirectory(out, flag: "--out")
+    }
+
+    func run() throws {
+        BLASThreads.set(threads)
+        SignalFlag.install()
+        let splits = try images.load()
+        var rng = RandomGenerator(seed: seed)
+        let net = try ImageClassifier<Float>(configuration, using: &rng)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata = [
+            "model": "classifier", "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
+            "data": images.directory,
+        ]
+        let trainer = try ClassifierTrainer(
+            model: net,
+            options: ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
+            data: splits.train, directory: URL(fileURLWithPath: out), metadata: metadata)
+        let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+        if resume {
+            guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
+            try trainer.resume()
+        } else if exists {
+            throw LaminarCLIError("\(out) already holds a run; pass --resume to continue it or choose another --out")
+        }
+        let parameters = net.parameters.reduce(0) { $0 + $1.count }
+        note("laminar classify train: \(model) (\(parameters) parameters) on \(splits.train.count) images of \(images.data), \(trainer.totalIterations) iterations")
+        let bar = ProgressBar(total: trainer.totalIterations, startIteration: trainer.iteration, logEvery: 20)
+        do {
+            try trainer.train(shouldStop: { SignalFlag.isSet }) { r in
+                bar.update(iteration: r.iteration, fields: [
+                    ("loss", String(format: "%.3f", r.loss)), ("acc", String(format: "%.2f", r.accuracy)),
+                    ("NFE", "\(r.nfe_forward)/\(r.nfe_backward)"), ("img/s", String(format: "%.0f", r.images_per_second)),
+                ])
+            }
+        } catch {
+            bar.finish()
+            throw error
+        }
+        bar.finish()
+        let result = try evaluateClassifier(net, on: splits.test)
+        print(String(format: "test accuracy: %.4f (error %.2f%%), loss %.4f, NFE %.1f", result.accuracy, 100 * (1 - result.accuracy), result.loss, result.nfe))
+        note("checkpoint: \(trainer.checkpointURL.path)")
+    }
+}
+
+struct ClassifyEvaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Test accuracy of a trained classifier, at several solver tolerances for ODE-Nets (accuracy against NFE).")
+
+    @Option(help: "Checkpoint written by laminar classify train.")
+    var checkpoint: String
+
+    @OptionGroup var images: ImageDataOptions
+
+    @Option(help: "Comma-separated tolerances for the ODE block, e.g. 1e-1,1e-3,1e-5 (default: the trained one).")
+    var rtol: String?
+
+    @Option(help: "PNG chart of accuracy against NFE (with --rtol).")
+    var chart: String?
+
+    @Option(help: "BLAS threads.")
+    var threads: Int = 1
+
+    func tolerances() throws -> [Double] {
+        guard let rtol else { return [] }
+        let values = rtol.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! > 0 }) else {
+            throw ValidationError("--rtol must be comma-separated positive numbers, e.g. 1e-1,1e-3,1e-5; got '\(rtol)'")
+        }
+        return values.map { $0! }
+    }
+
+    func validate() throws {
+        _ = try tolerances()
+        guard FileManager.default.fileExists(atPath: checkpoint) else { throw ValidationError("--checkpoint: no file at \(checkpoint)") }
+        if let chart { try requireWritableParent(of: chart, flag: "--chart") }
+        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+    }
+
+    func run() throws {
+        BLASThreads.set(threads)
+        let stored = try Checkpoint<Float>.load(from: URL(fileURLWithPath: checkpoint))
+        guard stored.metadata["model"] == "classifier", let json = stored.metadata["configuration"] else {
+            throw LaminarCLIError("\(checkpoint) is not a classifier checkpoint written by laminar classify train")
+        }
+        let configuration = try JSONDecoder().decode(ClassifierConfiguration.self, from: Data(json.utf8))
+        var rng = RandomGenerator(seed: 0)
+        let net = try ImageClassifier<Float>(configuration, using: &rng)
+        try stored.restore(parameters: net.namedParameters)
+        let splits = try images.load()
+        let tols = try tolerances()
+        var rows: [(Double?, Double, Double, Double)] = []
+        if tols.isEmpty || configuration.architecture != .odenet {
+            let r = try evaluateClassifier(net, on: splits.test)
+            rows.append((nil, r.accuracy, r.nfe, r.imagesPerSecond))
+        } else {
+            for tol in tols {
+                let r = try evaluateClassifier(net, on: splits.test, options: ODEOptions(method: .dopri5, rtol: tol, atol: tol))
+                rows.append((tol, r.accuracy, r.nfe, r.imagesPerSecond))
+            }
+        }
+        print("tolerance   accuracy   error %   NFE      images/s")
+        for (tol, acc, nfe, speed) in rows {
+            let label = tol.map { String(format: "%.0e", $0) } ?? "trained"
+            print(label.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + String(format: " %8.4f   %7.2f   %6.1f   %8.0f", acc, 100 * (1 - acc), nfe, speed))
+        }
+        if let chart, rows.count > 1 {
+            let series = ChartSeries(name: "ODE-Net", xs: rows.map(\.2), ys: rows.map { 100 * (1 - $0.1) }, color: LineChart.palette[0])
+            try PNG.write(LineChart.render(title: "TEST ERROR AGAINST NFE (TOLERANCES \(tols.map { String(format: "%.0e", $0) }.joined(separator: ", ")))",
+                                           xLabel: "forward NFE", yLabel: "test error %", series: [series]), to: chart)
+            note("wrote \(chart)")
+        }
+    }
+}

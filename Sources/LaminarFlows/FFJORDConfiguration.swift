@@ -91,16 +91,23 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         guard TraceEstimator(name: trace) != nil else {
             throw fail("trace '\(trace)' unknown; use exact, hutchinson-gaussian or hutchinson-rademacher")
         }
-        guard Tableau.named(method) != nil else {
-            throw fail("solver '\(method)' unknown; use one of \(Tableau.all.map(\.name).joined(separator: ", "))")
-        }
-        guard rtol > 0, atol > 0, rtol.isFinite, atol.isFinite else {
-            throw fail("tolerances must be positive, got rtol \(rtol), atol \(atol)")
-        }
-        guard GradientMethod(name: gradient) != nil else {
-            throw fail("gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
-        }
+        try validateSolveSettings(method: method, rtol: rtol, atol: atol, gradient: gradient)
         guard kineticWeight >= 0, jacobianWeight >= 0 else { throw fail("regularization weights must be ≥ 0") }
+    }
+}
+
+/// Checks the solver name, tolerances and gradient method shared by every continuous model.
+func validateSolveSettings(method: String, rtol: Double, atol: Double, gradient: String) throws {
+    guard Tableau.named(method) != nil else {
+        throw FlowError.invalidConfiguration(
+            "solver '\(method)' unknown; use one of \(Tableau.all.map(\.name).joined(separator: ", "))")
+    }
+    guard rtol > 0, atol > 0, rtol.isFinite, atol.isFinite else {
+        throw FlowError.invalidConfiguration("tolerances must be positive, got rtol \(rtol), atol \(atol)")
+    }
+    guard GradientMethod(name: gradient) != nil else {
+        throw FlowError.invalidConfiguration(
+            "gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
     }
 }
 

@@ -38,15 +38,7 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
         guard width >= 1 else { throw fail("planar CNF width M must be ≥ 1, got \(width)") }
         guard hyperHidden >= 1 else { throw fail("hypernetwork width must be ≥ 1, got \(hyperHidden)") }
         guard timeLength > 0, timeLength.isFinite else { throw fail("time length must be > 0, got \(timeLength)") }
-        guard Tableau.named(method) != nil else {
-            throw fail("solver '\(method)' unknown; use one of \(Tableau.all.map(\.name).joined(separator: ", "))")
-        }
-        guard rtol > 0, atol > 0, rtol.isFinite, atol.isFinite else {
-            throw fail("tolerances must be positive, got rtol \(rtol), atol \(atol)")
-        }
-        guard GradientMethod(name: gradient) != nil else {
-            throw fail("gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
-        }
+        try validateSolveSettings(method: method, rtol: rtol, atol: atol, gradient: gradient)
     }
 }
 

@@ -121,6 +121,27 @@ import _LaminarTestSupport
         }
     }
 
+    /// Training memory (the recorded graph after the forward pass): flat in the number of
+    /// solver steps for the ODE-Net's adjoint, growing with it for RK-Net's backpropagation.
+    @Test func adjointMemoryIsFlatInTheStepsWhileRKNetGrows() throws {
+        let x = Variable(images(2))
+        func bytes(_ architecture: ClassifierArchitecture, steps: Int) throws -> Int {
+            var rng = RandomGenerator(seed: 5)
+            let net = try ImageClassifier<Double>(
+                ClassifierConfiguration(architecture: architecture, channels: 4, groups: 2, gradient: "adjoint", rkSteps: steps),
+                using: &rng)
+            return try withGradient {
+                let out = try net.forward(x, options: ODEOptions(method: .rk4, stepSize: 1 / Double(steps)))
+                return recordedGraphBytes([crossEntropy(out.logits, labels: [0, 1])])
+            }
+        }
+        let ode = (try bytes(.odenet, steps: 8), try bytes(.odenet, steps: 64))
+        let rk = (try bytes(.rknet, steps: 8), try bytes(.rknet, steps: 64))
+        print("graph bytes: odenet adjoint \(ode.0) → \(ode.1), rknet backprop \(rk.0) → \(rk.1) (8 → 64 steps)")
+        #expect(ode.0 == ode.1)
+        #expect(Double(rk.1) > 5 * Double(rk.0))
+    }
+
     @Test func wrongInputShapesAreTypedErrors() throws {
         let net = try model(.resnet)
         #expect(throws: ClassifierError.self) { try net.logits(Variable(Tensor<Double>(zeros: [2, 3, 12, 12]))) }

@@ -116,6 +116,7 @@ extension Flow {
 /// `x` with NaN entries replaced by `−∞`; the gradient passes through the other entries and
 /// is zero at the replaced ones.
 func nanToNegativeInfinity<S>(_ x: Variable<S>) -> Variable<S> {
+    guard !x.value.isFinite else { return x }  // vectorised check; no copy in the common case
     let values = x.value.scalars
     guard values.contains(where: { $0.isNaN }) else { return x }
     let mask = Tensor(shape: x.shape, scalars: values.map { $0.isNaN ? S(0) : S(1) })

@@ -54,10 +54,13 @@ let package = Package(
             name: "LaminarClassifiers",
             dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
+            name: "LaminarLatentODE",
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+        .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
-                "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers",
+                "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
             ]),
         .executableTarget(
             name: "laminar",
@@ -101,6 +104,9 @@ let package = Package(
         .testTarget(
             name: "LaminarClassifiersTests",
             dependencies: ["LaminarClassifiers", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarLatentODETests",
+            dependencies: ["LaminarLatentODE", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarFuzzTests",
             dependencies: ["_LaminarFuzzTargets"]),

@@ -7,3 +7,4 @@
 @_exported import LaminarImaging
 @_exported import LaminarFlows
 @_exported import LaminarClassifiers
+@_exported import LaminarLatentODE

@@ -17,6 +17,15 @@ public struct ClassifierRecord: Codable, Sendable {
 }
 
 /// Training settings of `laminar classify train`.
+extension ClassifierRecord {
+    /// The records of a `metrics.jsonl` file (one JSON object per line).
+    public static func read(from url: URL) throws -> [ClassifierRecord] {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+        let decoder = JSONDecoder()
+        return try data.split(separator: 0x0A).filter { !$0.isEmpty }.map { try decoder.decode(ClassifierRecord.self, from: Data($0)) }
+    }
+}
+
 public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {
     public var epochs: Double
     public var batchSize: Int

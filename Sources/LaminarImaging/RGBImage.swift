@@ -42,8 +42,11 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Fills a rectangle, clipped.
     public mutating func fillRectangle(x: Int, y: Int, width w: Int, height h: Int, color: RGB) {
-        for j in Swift.max(0, y)..<Swift.min(height, y + h) {
-            for i in Swift.max(0, x)..<Swift.min(width, x + w) { self[i, j] = color }
+        let (x0, x1) = (Swift.max(0, x), Swift.min(width, x + w))
+        let (y0, y1) = (Swift.max(0, y), Swift.min(height, y + h))
+        guard x0 < x1, y0 < y1 else { return }
+        for j in y0..<y1 {
+            for i in x0..<x1 { self[i, j] = color }
         }
     }
 

@@ -96,7 +96,15 @@ private func integrateAdaptive<Y: ODEState>(
             hitsEnd = true
         }
         if Swift.abs(h) <= 4 * Swift.max(t.ulp, tEnd.ulp, Double.leastNormalMagnitude) {
-            throw ODEError.stepSizeUnderflow(t: t, h: h)
+            // What is left of the interval is below the resolution of t itself (output times
+            // a few ulps apart, as shifted real-world time stamps give): the state cannot
+            // change measurably over it, so the remaining outputs are the current state.
+            guard hitsEnd else { throw ODEError.stepSizeUnderflow(t: t, h: h) }
+            while next < times.count {
+                solution.states.append(y)
+                next += 1
+            }
+            break
         }
         var step = try rungeKuttaStep(f, tableau: tableau, t: t, y: y, h: h, k1: k1)
         let finite = step.y1.isFinite

@@ -208,4 +208,61 @@ struct CLI {
         let bad = try CLI.run(["classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--rtol", "0,1e-3"])
         #expect(bad.status == 2 && bad.stderr.contains("--rtol"))
     }
+
+    /// `latent train | evaluate | plot` on a few spirals and on a user CSV; resume; errors.
+    @Test func latentTrainResumeEvaluateAndPlot() throws {
+        let dir = try CLI.temporaryDirectory()
+        let run = "\(dir)/run"
+        let common = [
+            "latent", "train", "--series", "12", "--points", "10", "--test-series", "4", "--batch", "6",
+            "--rtol", "1e-3", "--atol", "1e-3", "--checkpoint-every", "3", "--out", run,
+        ]
+        let first = try CLI.run(common + ["--iters", "3"])
+        #expect(first.status == 0 && first.stdout.contains("extrapolation RMSE:"), "\(first.stderr)")
+        let again = try CLI.run(common + ["--iters", "3"])
+        #expect(again.status == 1 && again.stderr.contains("--resume"))
+        let resumed = try CLI.run(common + ["--iters", "5", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 5)
+        let changed = try CLI.run(common + ["--iters", "6", "--latent", "3", "--resume"])
+        #expect(changed.status == 1 && changed.stderr.contains("different configuration"))
+        let evaluation = try CLI.run(["latent", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors"])
+        #expect(evaluation.status == 0 && evaluation.stdout.contains("interpolation RMSE:"), "\(evaluation.stderr)")
+        let plot = try CLI.run(["latent", "plot", "--checkpoint", "\(run)/checkpoint.safetensors", "--n", "4", "--out", "\(dir)/spirals.png"])
+        #expect(plot.status == 0, "\(plot.stderr)")
+        #expect(try PNG.read("\(dir)/spirals.png").width > 0)
+
+        // The user's own series: 6 series of one feature at their own times.
+        var csv = "series_id,time,value\n"
+        for s in 0..<6 { for j in 0..<12 { csv += "s\(s),\(Double(j) * 0.3 + Double(s) * 0.01),\(sin(Double(j) * 0.3 + Double(s)))\n" } }
+        try csv.write(toFile: "\(dir)/series.csv", atomically: true, encoding: .utf8)
+        for model in ["latent-ode", "rnn"] {
+            let own = try CLI.run([
+                "latent", "train", "--data", "\(dir)/series.csv", "--model", model, "--iters", "2", "--batch", "3",
+                "--rtol", "1e-3", "--atol", "1e-3", "--out", "\(dir)/own-\(model)",
+            ])
+            #expect(own.status == 0 && own.stderr.contains("5 series for training"), "\(own.stderr)")
+        }
+        let ownPlot = try CLI.run(["latent", "plot", "--checkpoint", "\(dir)/own-rnn/checkpoint.safetensors", "--out", "\(dir)/own.png"])
+        #expect(ownPlot.status == 0, "\(ownPlot.stderr)")
+
+        let usage: [([String], String)] = [
+            (["latent", "train", "--model", "lstm", "--out", dir], "--model"),
+            (["latent", "train", "--points", "0", "--out", dir], "--points"),
+            (["latent", "train", "--model", "rnn", "--poisson", "--out", dir], "--poisson"),
+            (["latent", "train", "--data", "series.txt", "--out", dir], "--data"),
+            (["latent", "train", "--obs-std", "0", "--out", dir], "--obs-std"),
+        ]
+        for (arguments, flag) in usage {
+            let r = try CLI.run(arguments)
+            #expect(r.status == 2 && r.stderr.contains(flag), "\(arguments): \(r.stderr)")
+        }
+        try "series_id,time,value\na,0,1\na,0,2\n".write(toFile: "\(dir)/bad.csv", atomically: true, encoding: .utf8)
+        let badCSV = try CLI.run(["latent", "train", "--data", "\(dir)/bad.csv", "--out", "\(dir)/bad"])
+        #expect(badCSV.status == 1 && badCSV.stderr.contains("bad.csv"), "\(badCSV.stderr)")
+        let notLatent = try CLI.run(["train", "--data", "8gaussians", "--iters", "1", "--out", "\(dir)/flow"] + CLI.small)
+        #expect(notLatent.status == 0, "\(notLatent.stderr)")
+        let wrong = try CLI.run(["latent", "evaluate", "--checkpoint", "\(dir)/flow/checkpoint.safetensors"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("not a checkpoint of laminar latent train"), "\(wrong.stderr)")
+    }
 }

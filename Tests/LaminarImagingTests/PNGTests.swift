@@ -51,4 +51,14 @@ import LaminarImaging
         #expect(image[1, 0] == ColorMap.viridis.color(at: 1))
         #expect(image[0, 1] == ColorMap.viridis.color(at: 0))
     }
+
+    /// Shapes entirely outside the image are clipped away, never trap.
+    @Test func drawingOutsideTheImageIsClipped() {
+        var image = RGBImage(width: 10, height: 10)
+        image.fillRectangle(x: 50, y: 2, width: 18, height: 4, color: RGB(0, 0, 0))
+        image.fillRectangle(x: -40, y: -40, width: 5, height: 5, color: RGB(0, 0, 0))
+        image.drawMarker(x: 200, y: 5, square: false, color: RGB(0, 0, 0))
+        image.drawText("outside", x: 30, y: 30)
+        #expect(image == RGBImage(width: 10, height: 10))
+    }
 }

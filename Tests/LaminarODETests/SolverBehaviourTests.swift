@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LaminarODE
+import LaminarAutodiff
 import _LaminarTestSupport
 
 /// Dense output, direction of integration, statistics and typed failures.
@@ -40,6 +41,31 @@ import _LaminarTestSupport
         let (back, _) = try solveIVP(p.f, y0: forward[1], times: [3, 2, 1, 0], rtol: 1e-10, atol: 1e-10)
         #expect(maxError(back[3], p.y0) < 1e-8)
         #expect(maxError(back[1], p.exact(2)) < 1e-8)
+    }
+
+    /// Output times one ulp apart (time stamps shifted to a common origin give them): the
+    /// forward solve and the adjoint, which integrates between every pair of output times,
+    /// both treat the sliver as no motion instead of failing with a step-size underflow.
+    @Test func outputTimesAnUlpApartAreSolvedAndDifferentiated() throws {
+        let p = ODEProblem.harmonicOscillator
+        let t = 0.9
+        let times = [0, t, t.nextUp, 1.5]
+        let (states, _) = try solveIVP(p.f, y0: p.y0, times: times, rtol: 1e-9, atol: 1e-9)
+        #expect(maxError(states[1], states[2]) < 1e-14)
+        #expect(maxError(states[3], p.exact(1.5)) < 1e-7)
+        func gradient(_ method: GradientMethod) throws -> [Double] {
+            try withGradient {
+                let w = Variable(Tensor<Double>(shape: [2, 2], scalars: [0.1, 1, -1, 0.2]), requiresGradient: true)
+                let f = ClosureDynamics(parameters: [w]) { _, y in [matmul(y[0], w)] }
+                let y0 = Variable(Tensor<Double>(shape: [1, 2], scalars: [1, 0.5]), requiresGradient: true)
+                let result = try odeint(f, [y0], times: times, options: ODEOptions(rtol: 1e-10, atol: 1e-10), gradient: method)
+                let loss = result.states.dropFirst().map { $0[0].sum() }.reduce(Variable(Tensor(0.0)), +)
+                return gradients(of: loss, wrt: [y0, w]).flatMap { $0.value.scalars }
+            }
+        }
+        let adjoint = try gradient(.adjoint), backprop = try gradient(.backprop)
+        #expect(adjoint.allSatisfy { $0.isFinite })
+        #expect(maxError(adjoint, backprop) < 1e-7, "\(adjoint) vs \(backprop)")
     }
 
     @Test func nonMonotoneTimesAreRejected() {

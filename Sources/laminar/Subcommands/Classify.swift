@@ -148,9 +148,24 @@ struct ClassifyTrain: ParsableCommand {
             throw error
         }
         bar.finish()
+        // Peak memory of the training run, read before the test pass.
+        let peakMiB = peakResidentMiB()
+        let records = try ClassifierRecord.read(from: trainer.metricsURL)
+        let trainSeconds = records.reduce(0) { $0 + $1.seconds }
         let result = try evaluateClassifier(net, on: splits.test)
         print(String(format: "test accuracy: %.4f (error %.2f%%), loss %.4f, NFE %.1f", result.accuracy, 100 * (1 - result.accuracy), result.loss, result.nfe))
-        note("checkpoint: \(trainer.checkpointURL.path)")
+        let summary = ClassifierRunSummary(
+            model: model, parameters: parameters, epochs: epochs, trainImages: splits.train.count, testImages: splits.test.count,
+            testAccuracy: result.accuracy, testError: 1 - result.accuracy, testNFE: result.nfe,
+            trainNFEForward: records.isEmpty ? 0 : Double(records.reduce(0) { $0 + $1.nfe_forward }) / Double(records.count),
+            trainNFEBackward: records.isEmpty ? 0 : Double(records.reduce(0) { $0 + $1.nfe_backward }) / Double(records.count),
+            trainSeconds: trainSeconds, secondsPerEpoch: trainSeconds / max(epochs, 1e-9), peakResidentMiB: peakMiB, threads: threads)
+        let summaryURL = URL(fileURLWithPath: out).appendingPathComponent("summary.json")
+        let summaryEncoder = JSONEncoder()
+        summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try summaryEncoder.encode(summary)), to: summaryURL)
+        print(String(format: "training: %.0f s (%.0f s/epoch), peak memory %.0f MiB", trainSeconds, summary.secondsPerEpoch, peakMiB))
+        note("checkpoint: \(trainer.checkpointURL.path); summary: \(summaryURL.path)")
     }
 }
 
@@ -224,4 +239,25 @@ struct ClassifyEvaluate: ParsableCommand {
             note("wrote \(chart)")
         }
     }
+}
+
+/// What `laminar classify train` measured, written as `summary.json` next to the checkpoint
+/// (the source of the README's Table-1 rows).
+struct ClassifierRunSummary: Codable {
+    var model: String
+    var parameters: Int
+    var epochs: Double
+    var trainImages: Int
+    var testImages: Int
+    var testAccuracy: Double
+    var testError: Double
+    var testNFE: Double
+    var trainNFEForward: Double
+    var trainNFEBackward: Double
+    /// Wall-clock seconds of the training iterations, summed over every resumed attempt.
+    var trainSeconds: Double
+    var secondsPerEpoch: Double
+    /// Peak resident set of this process during training (getrusage), MiB.
+    var peakResidentMiB: Double
+    var threads: Int
 }

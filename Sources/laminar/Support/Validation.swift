@@ -41,3 +41,10 @@ func canCreateFiles(in directory: String) -> Bool {
     unlink(probe)
     return true
 }
+
+/// Peak resident set size of this process so far, in MiB (`getrusage`; Linux reports KiB).
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}

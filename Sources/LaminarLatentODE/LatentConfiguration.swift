@@ -57,7 +57,7 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
     public init(
         kind: LatentModelKind = .latentODE, features: Int = 2, latent: Int = 4, hidden: Int = 20, rnnHidden: Int = 25,
         observationStd: Double = 0.3, poisson: Bool = false, method: String = "dopri5", rtol: Double = 1e-5,
-        atol: Double = 1e-5, gradient: String = "adjoint"
+        atol: Double = 1e-5, gradient: String = "backprop"
     ) {
         self.kind = kind
         self.features = features

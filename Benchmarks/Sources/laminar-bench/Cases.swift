@@ -180,3 +180,41 @@ func memoryCase(_ s: BenchSettings, gradient: String, steps: Int) throws -> [Mea
     return [Harness.summarize("\(gradient) rk4 \(steps) steps", samples,
                               extra: ["peak_rss_mib": Harness.peakRSS, "rss_before_mib": before])]
 }
+
+// MARK: - classify: ODE-Net / RK-Net / ResNet images per second
+
+/// Training (forward + backward + Adam) and inference images/s of the three classifiers of the
+/// Neural ODE paper's Table 1 at 64 channels, batch 128 of 28×28 images.
+func classifyCase(_ s: BenchSettings) throws -> [Measurement] {
+    let batch = s.smoke ? 4 : 128
+    let channels = s.smoke ? 4 : 64
+    var rng = RandomGenerator(seed: 17)
+    let x = Tensor<Float>.randomUniform([batch, 1, 28, 28], low: 0, high: 1, using: &rng)
+    let labels = (0..<batch).map { $0 % 10 }
+    var out: [Measurement] = []
+    for architecture in [ClassifierArchitecture.odenet, .rknet, .resnet] {
+        let config = ClassifierConfiguration(architecture: architecture, channels: channels, rtol: 1e-3, atol: 1e-3, gradient: "adjoint", rkSteps: 4)
+        let net = try ImageClassifier<Float>(config, using: &rng)
+        let adam = Adam(parameters: net.parameters, learningRate: 1e-3)
+        var nfeF = 0, nfeB = 0
+        let train = try Harness.time(repeats: s.smoke ? 1 : 4, warmup: s.smoke ? 0 : 1) {
+            try withGradient {
+                let o = try net.forward(Variable(x))
+                let g = gradients(of: crossEntropy(o.logits, labels: labels), wrt: net.parameters).map(\.value)
+                adam.step(gradients: g)
+                (nfeF, nfeB) = (o.nfe, o.backward?.nfe ?? 0)
+            }
+        }
+        var nfeInference = 0
+        let infer = try Harness.time(repeats: s.smoke ? 1 : 4, warmup: s.smoke ? 0 : 1) {
+            try withoutGradient { nfeInference = try net.forward(Variable(x)).nfe }
+        }
+        let params = Double(net.parameters.reduce(0) { $0 + $1.count })
+        var t = Harness.summarize("\(architecture.rawValue) training step (batch \(batch), \(channels) channels)", train, nfe: nfeF, nfeBackward: nfeB)
+        t.extra = ["images_per_second": Double(batch) / t.median, "parameters": params, "peak_rss_mib": Harness.peakRSS]
+        var i = Harness.summarize("\(architecture.rawValue) inference (batch \(batch), \(channels) channels)", infer, nfe: nfeInference)
+        i.extra = ["images_per_second": Double(batch) / i.median]
+        out += [t, i]
+    }
+    return out
+}

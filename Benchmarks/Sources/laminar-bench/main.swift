@@ -2,8 +2,7 @@ import Foundation
 import Laminar
 
 // laminar-bench [case …] [--threads N] [--smoke] [--out DIR] [--weights FILE]
-// Cases: blas, autodiff, solver, cnf-toy, memory (cnf-image, odenet and latent arrive with
-// their models).
+// Cases: blas, autodiff, solver, cnf-toy, memory, classify.
 var arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -17,7 +16,7 @@ let threads = Int(option("--threads") ?? "1") ?? 1
 let outDirectory = option("--out") ?? "Benchmarks/results"
 let weights = option("--weights")
 let memoryChild = option("--memory-child")
-let all = ["blas", "autodiff", "solver", "cnf-toy", "memory"]
+let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify"]
 let cases = arguments.isEmpty ? all : arguments
 if Harness.isDebug {
     FileHandle.standardError.write(Data("laminar-bench: debug build — numbers are meaningless; build with -c release\n".utf8))
@@ -41,6 +40,7 @@ for name in cases {
     case "autodiff": measurements = try autodiffCase(settings)
     case "solver": measurements = try solverCase(settings)
     case "cnf-toy": measurements = try cnfToyCase(settings, weightsOut: weights)
+    case "classify": measurements = try classifyCase(settings)
     case "memory":
         var collected: [Measurement] = []
         for gradient in ["adjoint", "backprop", "checkpointed"] {

@@ -1,0 +1,33 @@
+import LaminarAutodiff
+
+/// The reshapes of multiscale image flows (Dinh et al. 2017), on `[n, C, H, W]` variables.
+/// Both are permutations of entries: volume-preserving (log-determinant 0) and differentiable.
+public enum MultiscaleReshape {
+    /// `[n, C, H, W] → [n, 4C, H/2, W/2]`: each 2×2 spatial block becomes four channels
+    /// (channel `4c + 2i + j` holds pixel `(2r + i, 2s + j)` of channel `c`).
+    public static func squeeze<S>(_ x: Variable<S>) -> Variable<S> {
+        precondition(x.rank == 4 && x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0,
+                     "squeeze: expected [n, C, H, W] with even H and W, got \(x.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        return x.reshaped([n, c, h / 2, 2, w / 2, 2]).transposed([0, 1, 3, 5, 2, 4]).reshaped([n, 4 * c, h / 2, w / 2])
+    }
+
+    /// The inverse of ``squeeze(_:)``: `[n, 4C, H, W] → [n, C, 2H, 2W]`.
+    public static func unsqueeze<S>(_ x: Variable<S>) -> Variable<S> {
+        precondition(x.rank == 4 && x.shape[1] % 4 == 0, "unsqueeze: expected [n, 4C, H, W], got \(x.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1] / 4, x.shape[2], x.shape[3])
+        return x.reshaped([n, c, 2, 2, h, w]).transposed([0, 1, 4, 2, 5, 3]).reshaped([n, c, 2 * h, 2 * w])
+    }
+
+    /// Factor-out between scales: the first `kept` channels continue through the next scale,
+    /// the rest go to the base distribution.
+    public static func factorOut<S>(_ x: Variable<S>, kept: Int) -> (continuing: Variable<S>, factored: Variable<S>) {
+        precondition(x.rank == 4 && kept > 0 && kept < x.shape[1], "factorOut: cannot keep \(kept) of \(x.shape[1]) channels")
+        return (x.slice(axis: 1, 0..<kept), x.slice(axis: 1, kept..<x.shape[1]))
+    }
+
+    /// The inverse of ``factorOut(_:kept:)``.
+    public static func merge<S>(_ continuing: Variable<S>, _ factored: Variable<S>) -> Variable<S> {
+        Variable.concatenate([continuing, factored], axis: 1)
+    }
+}

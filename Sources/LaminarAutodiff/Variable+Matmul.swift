@@ -28,7 +28,15 @@ public func matmul<S>(
 /// Affine map of a batch: `x·Wᵀ + b` with `x` of shape [n, in], `W` [out, in] (PyTorch's layout),
 /// `b` [out].
 public func linear<S>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?) -> Variable<S> {
-    let y = matmul(x, weight, transposeB: true)
-    guard let bias else { return y }
-    return y + bias
+    guard let bias else { return matmul(x, weight, transposeB: true) }
+    guard x.rank == 2, weight.rank == 2, bias.shape == [weight.shape[0]] else {
+        return matmul(x, weight, transposeB: true) + bias
+    }
+    // One GEMM with the bias as its initial output; the backward rules are ordinary
+    // differentiable ops, so higher derivatives work as for the unfused form.
+    return Variable.record("linear", Tensor.affine(x.value, weight: weight.value, bias: bias.value), [x, weight, bias]) { g, _, needs in
+        [needs[0] ? matmul(g, weight) : nil,
+         needs[1] ? matmul(g, transposeA: true, x) : nil,
+         needs[2] ? g.sum(axes: [0]) : nil]
+    }
 }

@@ -21,8 +21,12 @@ public final class ConcatSquashLinear<Scalar: TensorScalar>: TimeConditionedLaye
         let gate = sigmoid(hyperGate(tt))
         // (x Wᵀ + b) ⊙ σ + c = (x Wᵀ) ⊙ σ + (b ⊙ σ + c): the bias folds into the [1, out] shift,
         // saving a pass over the [n, out] batch (in the forward and in every derivative).
+        // The gate folds into the weight's rows as well: (x Wᵀ) ⊙ σ = x (diag(σ) W)ᵀ, so the
+        // layer is one fused GEMM + bias on the batch; the gating happens on the small [out, in]
+        // matrix, in the forward pass and in every derivative.
         let shift = layer.bias.map { $0 * gate + hyperBias(tt) } ?? hyperBias(tt)
-        return matmul(x, layer.weight, transposeB: true) * gate + shift
+        let out = layer.weight.shape[0]
+        return linear(x, weight: layer.weight * gate.reshaped([out, 1]), bias: shift.reshaped([out]))
     }
 }
 

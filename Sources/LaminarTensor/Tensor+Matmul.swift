@@ -33,6 +33,30 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// `x·Wᵀ + b` in one BLAS call: the output rows start as `b` and the product is added to
+    /// them (`beta = 1`), so the bias costs no separate pass over the batch.
+    public static func affine(_ x: Tensor, weight w: Tensor, bias b: Tensor) -> Tensor {
+        precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1] && b.shape == [w.shape[0]],
+                     "affine: shapes \(x.shape) · \(w.shape)ᵀ + \(b.shape) do not fit")
+        let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
+        return Tensor(shape: [m, n]) { out in
+            guard m > 0 && n > 0 else { return }
+            b.withUnsafeBufferPointer { pb in
+                for row in 0..<m { (out.baseAddress! + row * n).update(from: pb.baseAddress!, count: n) }
+            }
+            guard k > 0 else { return }
+            x.withUnsafeBufferPointer { px in
+                w.withUnsafeBufferPointer { pw in
+                    Scalar.gemm(
+                        transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: px.baseAddress!, lda: k,
+                        b: pw.baseAddress!, ldb: k, beta: 1, c: out.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+}
+
 /// Matrix product of rank-2 tensors.
 public func matmul<S>(_ a: Tensor<S>, transposeA: Bool = false, _ b: Tensor<S>, transposeB: Bool = false) -> Tensor<S> {
     Tensor.matmul(a, transposeA: transposeA, b, transposeB: transposeB)

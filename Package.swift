@@ -13,6 +13,11 @@
 
 import PackageDescription
 
+/// Cross-module optimisation: the generic tensor and autodiff code is specialised for the
+/// scalar types where it is used (FFJORD<Float> calling Variable ops), instead of running
+/// through the generic runtime (metadata look-ups on every op).
+let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
+
 let package = Package(
     name: "Laminar",
     platforms: [.macOS(.v14)],
@@ -41,21 +46,21 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "LaminarTensor",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
-        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
-        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
-        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimized),
+        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"], swiftSettings: optimized),
+        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
+        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"], swiftSettings: optimized),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
         .target(
             name: "Laminar",
             dependencies: [

@@ -16,7 +16,7 @@ for directory in sys.argv[1:]:
             s = json.load(f)
     except (FileNotFoundError, NotADirectoryError):
         continue
-    rows[(s["model"], s.get("points"))].append(s)
+    rows[(s["model"] + (" + Poisson" if s.get("poisson") else ""), s.get("points"))].append(s)
 
 
 def cell(values):
@@ -27,7 +27,7 @@ def cell(values):
 
 print("| model | points | seeds | interpolation RMSE | extrapolation RMSE | parameters | s/iteration |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
-order = {"latent-ode": 0, "odernn": 1, "rnn": 2}
+order = {"latent-ode": 0, "latent-ode + Poisson": 1, "odernn": 2, "rnn": 3}
 for (model, points), runs in sorted(rows.items(), key=lambda kv: (kv[0][1] or 0, order.get(kv[0][0], 9))):
     interp = [r["scores"]["interpolationRMSE"] for r in runs]
     extrap = [r["scores"]["extrapolationRMSE"] for r in runs]

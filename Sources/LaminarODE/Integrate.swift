@@ -91,6 +91,7 @@ private func integrateAdaptive<Y: ODEState>(
         if steps > options.maxSteps { throw ODEError.maxStepsExceeded(t: t, steps: options.maxSteps) }
         // Never step past the final time; land exactly on it.
         var hitsEnd = false
+        let unclamped = h
         if (t + h - tEnd) * direction >= 0 {
             h = tEnd - t
             hitsEnd = true
@@ -136,6 +137,7 @@ private func integrateAdaptive<Y: ODEState>(
             factor = Swift.min(options.maxFactor, Swift.max(options.minFactor, factor))
             previousError = Swift.max(ratio, 1e-4)
             h *= factor
+            stats.proposedStepSize = hitsEnd ? direction * Swift.max(Swift.abs(unclamped), Swift.abs(h)) : h
         } else {
             stats.rejectedSteps += 1
             if !finite && Swift.abs(h) <= 1e-10 * Swift.max(1, Swift.abs(t)) {

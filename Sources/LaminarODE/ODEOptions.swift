@@ -50,6 +50,9 @@ public struct ODEStats: Sendable, Equatable, CustomStringConvertible {
     public var rejectedSteps = 0
     /// Size of the last accepted step (signed).
     public var finalStepSize = 0.0
+    /// The step the controller would take next (signed; 0 for fixed-step methods): not cut
+    /// short by the end of the interval, so a following solve can start with it.
+    public var proposedStepSize = 0.0
 
     public init() {}
 

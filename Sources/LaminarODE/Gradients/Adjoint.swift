@@ -59,6 +59,11 @@ func solveAdjoint<D: Dynamics>(
             do {
                 let solution = try integrate(
                     augmented, y0: start, times: [times[k], times[k - 1]], options: backwardOptions)
+                // Between many close output times (a batch of irregular series), start the next
+                // interval with the step that worked here instead of probing for one again.
+                if solution.stats.proposedStepSize != 0 {
+                    backwardOptions.firstStep = Swift.abs(solution.stats.proposedStepSize)
+                }
                 backwardStats.nfe += solution.stats.nfe
                 backwardStats.acceptedSteps += solution.stats.acceptedSteps
                 backwardStats.rejectedSteps += solution.stats.rejectedSteps

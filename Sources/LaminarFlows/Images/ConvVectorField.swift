@@ -1,0 +1,34 @@
+import LaminarAutodiff
+import LaminarNN
+
+/// FFJORD's image dynamics: a stack of `ConcatConv2d` layers (time as an extra input channel,
+/// 3×3, padding 1) with an activation between them, mapping a `[C, H, W]` state to its
+/// velocity. The CNF core sees flattened rows `[n, C·H·W]`; the field reshapes inside.
+public final class ConvVectorField<Scalar: TensorScalar>: CNFVectorField {
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let layers: [ConcatConv2d<Scalar>]
+    public let activation: Activation
+
+    public init(channels: Int, height: Int, width: Int, hidden: [Int], activation: Activation, using rng: inout RandomGenerator) {
+        precondition(channels > 0 && height > 0 && width > 0, "ConvVectorField: empty image shape")
+        let sizes = [channels] + hidden + [channels]
+        layers = zip(sizes, sizes.dropFirst()).map { ConcatConv2d(inputChannels: $0, outputChannels: $1, using: &rng) }
+        (self.channels, self.height, self.width, self.activation) = (channels, height, width, activation)
+    }
+
+    public var namedParameters: [(String, Variable<Scalar>)] {
+        layers.enumerated().flatMap { prefixed("diffeq.layers.\($0.offset)", $0.element.namedParameters) }
+    }
+
+    public func callAsFunction(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
+        let n = z.shape[0]
+        var h = z.reshaped([n, channels, height, width])
+        for (i, layer) in layers.enumerated() {
+            h = layer(t: t, x: h)
+            if i < layers.count - 1 { h = activation(h) }
+        }
+        return h.reshaped([n, channels * height * width])
+    }
+}

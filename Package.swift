@@ -81,7 +81,7 @@ let package = Package(
         // The parsers as fuzz targets, shared by the mutation tests and `make fuzz` (libFuzzer).
         .target(
             name: "_LaminarFuzzTargets",
-            dependencies: ["LaminarData", "LaminarNN", "LaminarFlows"]),
+            dependencies: ["LaminarData", "LaminarNN", "LaminarFlows", "LaminarLatentODE"]),
 
         // MARK: - Unit test bundles (mirror the modules)
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import LaminarData
+import LaminarLatentODE
 import LaminarFlows
 import LaminarNN
 
@@ -38,7 +39,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .npy:
                 _ = try PointsFile.parseNpy(bytes, path: "fuzz.npy")
             case .timeSeriesCSV:
-                _ = try TimeSeriesCSV.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")
+                let series = try TimeSeriesCSV.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")
+                // What `laminar latent train --data my.csv` does next: split and lay out a batch.
+                let examples = try SeriesExample.split(series, path: "fuzz.csv")
+                if !examples.isEmpty { _ = SeriesBatch<Float>(Array(examples.prefix(8))) }
             }
             return .accepted
         } catch is DataError, is CheckpointError, is FlowError {
@@ -61,7 +65,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .pointsCSV:
             return [Array("x,y\n1.5,2\n-3,4e-2\n0,0\n".utf8), Array("a\n1\n2\n".utf8)]
         case .timeSeriesCSV:
-            return [Array("series_id,time,x,y\na,0.1,1.5,2\na,0.4,,3\nb,0.05,-1,1e-3\n".utf8)]
+            return [Array("series_id,time,x,y\na,0.1,1.5,2\na,0.2,0.5,1\na,0.4,,3\na,0.5,1,1\nb,0.05,-1,1e-3\nb,0.1,2,\nb,0.3,0,0\n".utf8)]
         case .npy:
             let points = Tensor<Double>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
             return [PointsFile.serialize(points, format: .npy)]

@@ -9,6 +9,7 @@ public enum BLASThreads {
 
     /// Sets the number of threads OpenBLAS uses (`--threads N` on the command line).
     public static func set(_ n: Int) {
+        BLASKernels.ensureBestKernels()
         openblas_set_num_threads(Int32(Swift.max(1, n)))
     }
 }

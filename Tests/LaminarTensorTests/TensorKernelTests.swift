@@ -1,5 +1,5 @@
 import Testing
-import LaminarTensor
+@testable import LaminarTensor
 import _LaminarTestSupport
 
 /// Kernels against naive loops.
@@ -185,5 +185,26 @@ import Foundation
     @Test func averagePoolingAveragesWindows() {
         let x = Tensor<Double>(shape: [1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(x.avgPool2d(kernel: 2, stride: 2).scalars == [3.5, 5.5])
+    }
+}
+
+@Suite struct BLASKernelTests {
+    /// The feature → OpenBLAS core mapping used when the library fell back to old kernels.
+    @Test func coreTypeFollowsTheCPUFeatures() {
+        let avx512: Set<String> = ["avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512cd", "avx2", "fma"]
+        #expect(BLASKernels.bestCoreType(flags: avx512.union(["avx512_bf16"])) == "Cooperlake")
+        #expect(BLASKernels.bestCoreType(flags: avx512) == "SkylakeX")
+        #expect(BLASKernels.bestCoreType(flags: ["avx", "avx2", "fma"]) == "Haswell")
+        #expect(BLASKernels.bestCoreType(flags: ["sse2", "sse3"]) == nil)
+    }
+
+    /// Whatever core is selected, products stay exact against the naive loop.
+    @Test func productsAreRightAfterTheKernelChoice() {
+        BLASKernels.ensureBestKernels()
+        var rng = RandomGenerator(seed: 1)
+        let a = Tensor<Float>.randomNormal([37, 29], using: &rng), b = Tensor<Float>.randomNormal([29, 41], using: &rng)
+        let c = matmul(a, b)
+        let expected = TensorKernelTests.naiveMatmul(a.scalars.map(Double.init), b.scalars.map(Double.init), m: 37, n: 41, k: 29)
+        #expect(zip(c.scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) < 1e-4 }, "core \(BLASKernels.coreName)")
     }
 }

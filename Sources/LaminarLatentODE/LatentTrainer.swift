@@ -77,24 +77,14 @@ public final class LatentTrainer {
     }
 
     public func saveCheckpoint() throws {
-        var meta = metadata
-        meta["iteration"] = String(iteration)
-        try Checkpoint<Float>.save(
-            parameters: model.namedParameters, optimizerState: optimizer.state(prefix: "optimizer."), metadata: meta,
-            to: checkpointURL)
+        try TrainingCheckpoint.save(
+            to: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata, iteration: iteration)
     }
 
     public func resume() throws {
-        let checkpoint = try Checkpoint<Float>.load(from: checkpointURL)
-        for key in metadata.keys.sorted() {
-            if let stored = checkpoint.metadata[key], stored != metadata[key] {
-                throw LatentError.resumeMismatch(
-                    "\(checkpointURL.path) was written with a different \(key); use the same settings or another --out")
-            }
-        }
-        try checkpoint.restore(parameters: model.namedParameters)
-        try optimizer.load(state: checkpoint.optimizerState(prefix: "optimizer."))
-        iteration = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
+        iteration = try TrainingCheckpoint.resume(
+            from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
+            mismatch: { LatentError.resumeMismatch($0) })
     }
 
     /// Trains to `options.iterations`; `shouldStop` is polled between iterations.

@@ -116,18 +116,7 @@ public final class ClassifierTrainer {
     /// Trains to ``totalIterations``; `shouldStop` is polled between iterations (signals).
     public func train(shouldStop: () -> Bool = { false }, progress: (ClassifierRecord) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var lines = iteration == 0 ? Data() : (FileManager.default.contents(atPath: metricsURL.path) ?? Data())
-        if iteration > 0 {
-            // Keep the records up to the checkpoint.
-            let kept = lines.split(separator: 0x0A).prefix(iteration)
-            lines = Data(kept.joined(separator: [0x0A])) + (kept.isEmpty ? Data() : Data([0x0A]))
-        }
-        try lines.write(to: metricsURL, options: .atomic)
-        let handle = try FileHandle(forWritingTo: metricsURL)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
         while iteration < totalIterations {
             if shouldStop() {
                 try saveCheckpoint()
@@ -152,9 +141,7 @@ public final class ClassifierTrainer {
                 iteration: i, epoch: Double(i) / Double(batchesPerEpoch), loss: loss, accuracy: acc,
                 nfe_forward: out.nfe, nfe_backward: out.backward?.nfe ?? 0, seconds: seconds,
                 images_per_second: Double(labels.count) / Swift.max(seconds, 1e-9))
-            var line = try encoder.encode(record)
-            line.append(0x0A)
-            try handle.write(contentsOf: line)
+            try metrics.append(record)
             progress(record)
             if iteration % options.checkpointEvery == 0 || iteration == totalIterations { try saveCheckpoint() }
         }

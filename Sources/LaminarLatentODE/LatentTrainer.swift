@@ -90,16 +90,7 @@ public final class LatentTrainer {
     /// Trains to `options.iterations`; `shouldStop` is polled between iterations.
     public func train(shouldStop: () -> Bool = { false }, progress: (LatentRecord) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var lines = Data()
-        if iteration > 0, let old = FileManager.default.contents(atPath: metricsURL.path) {
-            for line in old.split(separator: 0x0A).prefix(iteration) { lines.append(contentsOf: line + [0x0A]) }
-        }
-        try lines.write(to: metricsURL, options: .atomic)
-        let handle = try FileHandle(forWritingTo: metricsURL)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
         while iteration < options.iterations {
             if shouldStop() {
                 try saveCheckpoint()
@@ -120,9 +111,7 @@ public final class LatentTrainer {
             let record = LatentRecord(
                 iteration: i, loss: loss, log_likelihood: terms.logLikelihood, kl: terms.kl, poisson: terms.poisson,
                 nfe_forward: terms.nfe, nfe_backward: terms.backwardNFE, seconds: Date().timeIntervalSince(start))
-            var line = try encoder.encode(record)
-            line.append(0x0A)
-            try handle.write(contentsOf: line)
+            try metrics.append(record)
             progress(record)
             if iteration % options.checkpointEvery == 0 || iteration == options.iterations { try saveCheckpoint() }
         }

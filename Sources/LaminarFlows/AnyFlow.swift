@@ -13,9 +13,13 @@ public final class AnyFlow<Scalar: TensorScalar>: Flow {
     public var dimension: Int { base.dimension }
     public var namedParameters: [(String, Variable<Scalar>)] { base.namedParameters }
     public var endTime: Double? { base.endTime }
+    public var exactLogDeterminantIsAffordable: Bool { base.exactLogDeterminantIsAffordable }
 
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> { try base.forward(x) }
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> { try base.inverse(z) }
+    public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
+        try base.estimatedForward(x, using: &rng)
+    }
     public func prepare(_ batch: Tensor<Scalar>) throws { try base.prepare(batch) }
 
     public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {

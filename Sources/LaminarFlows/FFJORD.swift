@@ -49,6 +49,16 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         try transport(z, reverse: true, estimator: .exact)
     }
 
+    /// The exact trace costs one vector-Jacobian product per dimension and evaluation: fine for
+    /// toy and tabular data, not for flattened images.
+    public var exactLogDeterminantIsAffordable: Bool { dimension <= 100 }
+
+    /// Data → base with Hutchinson's estimator (Rademacher noise drawn once per solve).
+    public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
+        let noise: [Tensor<Scalar>?] = blocks.map { _ in HutchinsonNoise.rademacher.draw([x.shape[0], dimension], using: &rng) }
+        return try transport(x, reverse: false, estimator: .hutchinson(.rademacher), noise: noise)
+    }
+
     /// Base → data without tracking the log-determinant (cheaper sampling).
     public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {
         var h = z

@@ -26,6 +26,13 @@ public protocol Flow<Scalar>: AnyObject {
     /// The integration length of the first continuous block, for the metrics file; nil for
     /// discrete flows.
     var endTime: Double? { get }
+    /// Whether `forward`'s exact log-determinant is affordable for evaluation. When false
+    /// (CNFs on images: the exact trace needs one vector-Jacobian product per dimension at every
+    /// function evaluation), evaluations use ``estimatedForward(_:using:)``.
+    var exactLogDeterminantIsAffordable: Bool { get }
+    /// Data → base with an unbiased estimate of the log-determinant (Hutchinson's estimator,
+    /// one Rademacher draw per solve from `rng`); default: the exact `forward`.
+    func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar>
 }
 
 /// The result of transporting a batch through a flow.
@@ -88,6 +95,12 @@ extension Flow {
     }
 
     public var endTime: Double? { nil }
+
+    public var exactLogDeterminantIsAffordable: Bool { true }
+
+    public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
+        try forward(x)
+    }
 
     /// Trainable parameters in checkpoint order.
     public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }

@@ -23,22 +23,27 @@ public struct ConvGeometry: Sendable, Equatable {
 }
 
 func applyIm2col<S: TensorScalar>(_ image: UnsafePointer<S>, _ columns: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
-    let ho = g.outputHeight, wo = g.outputWidth
+    let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
     var row = 0
     for c in 0..<g.channels {
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
                 let out = columns + row * ho * wo
+                let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
                 for oy in 0..<ho {
-                    let y = oy * g.stride + ki - g.padding
-                    if y < 0 || y >= g.height {
-                        for ox in 0..<wo { out[oy * wo + ox] = 0 }
+                    let y = oy * stride + ki - g.padding
+                    let line = out + oy * wo
+                    guard y >= 0 && y < g.height && first < end else {
+                        line.update(repeating: 0, count: wo)
                         continue
                     }
-                    let src = image + (c * g.height + y) * g.width
-                    for ox in 0..<wo {
-                        let x = ox * g.stride + kj - g.padding
-                        out[oy * wo + ox] = (x >= 0 && x < g.width) ? src[x] : 0
+                    if first > 0 { line.update(repeating: 0, count: first) }
+                    if end < wo { (line + end).update(repeating: 0, count: wo - end) }
+                    let src = image + (c * g.height + y) * g.width + (kj - g.padding)
+                    if stride == 1 {
+                        (line + first).update(from: src + first, count: end - first)
+                    } else {
+                        for ox in first..<end { line[ox] = src[ox * stride] }
                     }
                 }
                 row += 1
@@ -47,24 +52,44 @@ func applyIm2col<S: TensorScalar>(_ image: UnsafePointer<S>, _ columns: UnsafeMu
     }
 }
 
+/// Output columns `first..<end` whose input column `ox · stride + offset` lies inside `0..<size`.
+@inline(__always)
+func validOutputRange(offset: Int, stride: Int, size: Int, outputs: Int) -> (Int, Int) {
+    // ox · stride + offset ≥ 0  ⇔  ox ≥ ⌈−offset / stride⌉;  ox · stride + offset ≤ size − 1.
+    let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+    let last = size - 1 - offset
+    let end = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
+    return (Swift.min(first, end), end)
+}
+
 func applyCol2im<S: TensorScalar>(_ columns: UnsafePointer<S>, _ image: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
-    let ho = g.outputHeight, wo = g.outputWidth
+    let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
     var row = 0
     for c in 0..<g.channels {
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
                 let col = columns + row * ho * wo
-                for oy in 0..<ho {
-                    let y = oy * g.stride + ki - g.padding
+                let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
+                for oy in 0..<ho where first < end {
+                    let y = oy * stride + ki - g.padding
                     if y < 0 || y >= g.height { continue }
-                    let dst = image + (c * g.height + y) * g.width
-                    for ox in 0..<wo {
-                        let x = ox * g.stride + kj - g.padding
-                        if x >= 0 && x < g.width { dst[x] += col[oy * wo + ox] }
+                    let dst = image + (c * g.height + y) * g.width + (kj - g.padding)
+                    let line = col + oy * wo
+                    if stride == 1 {
+                        for ox in first..<end { dst[ox] += line[ox] }
+                    } else {
+                        for ox in first..<end { dst[ox * stride] += line[ox] }
                     }
                 }
                 row += 1
             }
         }
     }
+}
+
+/// Sets `count` scalars at `p` to `value` (a plain loop: specialised and vectorised, unlike the
+/// generic standard-library fill, which showed up in profiles).
+@inline(__always)
+func fill<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, _ value: S, count: Int) {
+    for i in 0..<count { p[i] = value }
 }

@@ -43,7 +43,7 @@ extension Tensor {
         precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardInput: gradient \(gradOutput.shape)")
         var columns = [Scalar](repeating: 0, count: g.patchSize * g.outputPixels)
         return Tensor(shape: inputShape) { buf in
-            buf.baseAddress!.initialize(repeating: 0, count: buf.count)
+            fill(buf.baseAddress!, 0, count: buf.count)
             gradOutput.withUnsafeBufferPointer { gy in
                 weight.withUnsafeBufferPointer { w in
                     columns.withUnsafeMutableBufferPointer { col in
@@ -66,7 +66,7 @@ extension Tensor {
         precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardWeight: gradient \(gradOutput.shape)")
         var columns = [Scalar](repeating: 0, count: g.patchSize * g.outputPixels)
         return Tensor(shape: weightShape) { buf in
-            buf.baseAddress!.initialize(repeating: 0, count: buf.count)
+            fill(buf.baseAddress!, 0, count: buf.count)
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { gy in
                     columns.withUnsafeMutableBufferPointer { col in

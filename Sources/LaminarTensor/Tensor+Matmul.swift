@@ -16,7 +16,7 @@ extension Tensor {
             "matmul: inner extents differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         return Tensor(shape: [m, n]) { out in
             if k == 0 {
-                out.baseAddress!.initialize(repeating: 0, count: out.count)
+                fill(out.baseAddress!, 0, count: out.count)
                 return
             }
             guard m > 0 && n > 0 else { return }

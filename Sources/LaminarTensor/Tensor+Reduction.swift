@@ -14,7 +14,7 @@ extension Tensor {
             shape: shape, strides0: contiguousStrides(shape),
             strides1: broadcastStrides(target, to: shape))
         return Tensor(shape: target) { out in
-            out.baseAddress!.initialize(repeating: identity, count: out.count)
+            fill(out.baseAddress!, identity, count: out.count)
             withUnsafeBufferPointer { x in
                 Scalar.reduceKernel(op, plan, x.baseAddress!, out.baseAddress!)
             }

@@ -27,7 +27,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Scalar, shape: [Int]) {
         self.init(shape: shape) { buf in
-            if buf.count > 0 { buf.baseAddress!.initialize(repeating: value, count: buf.count) }
+            if buf.count > 0 { fill(buf.baseAddress!, value, count: buf.count) }
         }
     }
 

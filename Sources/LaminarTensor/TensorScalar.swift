@@ -77,6 +77,7 @@ extension Float: TensorScalar {
         switch op {
         case .tanh: fastTanhLoop(x, y, count)
         case .sigmoid: fastSigmoidLoop(x, y, count)
+        case .softplus: fastSoftplusLoop(x, y, count)
         default: applyUnary(op, x, y, count)
         }
     }

@@ -117,6 +117,23 @@ import _LaminarTestSupport
         let worstSigmoid = zip(xs, sig).map { Swift.abs(Double($1) - 1 / (1 + Foundation.exp(-Double($0)))) }.max()!
         #expect(worstSigmoid < 5e-7)
     }
+
+    @Test func floatSoftplusAndExpApproximationsAreAccurate() {
+        // The vectorised Float softplus: absolute error against Double on [-100, 100]; exp
+        // relative error on [-87, 88]; the extremes stay finite.
+        let xs = (0...200_000).map { Float(-100 + Double($0) * 0.001) }
+        let got = Tensor<Float>(xs).map(.softplus).scalars
+        let worst = zip(xs, got).map { x, y -> Double in
+            let v = Double(x)
+            return Swift.abs(Double(y) - (Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))))) / Swift.max(1, Swift.abs(v))
+        }.max()!
+        #expect(worst < 3e-7)
+        let extremes = Tensor<Float>([-Float.greatestFiniteMagnitude, -1e30, 1e30, Float.greatestFiniteMagnitude]).map(.softplus).scalars
+        #expect(extremes[0] >= 0 && extremes[0] < 1e-37 && extremes[1] >= 0 && extremes[1] < 1e-37 && extremes[2] == 1e30 && extremes[3] == Float.greatestFiniteMagnitude)
+        let es = (0...17_500).map { Float(-87 + Double($0) * 0.01) }
+        let worstExp = es.map { Swift.abs(Double(fastExp($0)) / Foundation.exp(Double($0)) - 1) }.max()!
+        #expect(worstExp < 3e-7)
+    }
 }
 
 import Foundation

@@ -23,12 +23,17 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
     public var rtol: Double
     public var atol: Double
     public var gradient: String
+    /// RNODE (Finlay et al. 2020): weight of the kinetic energy ∫‖f‖² dt (batch mean, summed
+    /// over blocks; the paper uses 0.01 on MNIST).
+    public var kineticWeight: Double
+    /// RNODE: weight of the Jacobian Frobenius norm ∫‖∂f/∂z‖²_F dt (Hutchinson estimate).
+    public var jacobianWeight: Double
 
     public init(
         channels: Int = 1, height: Int = 28, width: Int = 28, scales: Int = 2, blocksPerScale: Int = 1,
         hidden: [Int] = [32, 32], activation: Activation = .softplus, trace: String = "hutchinson-rademacher",
         timeLength: Double = 1, trainTime: Bool = true, method: String = "dopri5", rtol: Double = 1e-5,
-        atol: Double = 1e-5, gradient: String = "adjoint"
+        atol: Double = 1e-5, gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
     ) {
         self.channels = channels
         self.height = height
@@ -44,6 +49,8 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
         self.rtol = rtol
         self.atol = atol
         self.gradient = gradient
+        self.kineticWeight = kineticWeight
+        self.jacobianWeight = jacobianWeight
     }
 
     public var dimension: Int { channels * height * width }
@@ -65,6 +72,12 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
         guard Tableau.named(method) != nil else { throw FlowError.invalidConfiguration("unknown solver \(method)") }
         guard GradientMethod(name: gradient) != nil else { throw FlowError.invalidConfiguration("unknown gradient \(gradient)") }
         guard timeLength > 0, rtol > 0, atol > 0 else { throw FlowError.invalidConfiguration("T and tolerances must be positive") }
+        guard kineticWeight >= 0, jacobianWeight >= 0 else {
+            throw FlowError.invalidConfiguration("regularization weights must be ≥ 0")
+        }
+        if jacobianWeight > 0, case .exact? = TraceEstimator(name: trace) {
+            throw FlowError.invalidConfiguration("the Jacobian regularizer needs a Hutchinson trace estimator")
+        }
     }
 }
 
@@ -129,14 +142,36 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         return out
     }
 
+    /// Data → base with the exact trace: one vector-Jacobian product per pixel at every
+    /// function evaluation — correct, but only affordable for tiny images (tests).
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         try transport(x, estimator: .exact, noise: nil).output
     }
 
-    /// Data → base with `estimator` (noise per block for Hutchinson).
+    public var exactLogDeterminantIsAffordable: Bool { dimension <= 64 }
+
+    /// Data → base with Hutchinson's estimator (Rademacher noise drawn once per solve).
+    public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
+        try transport(x, estimator: .hutchinson(.rademacher), noise: noiseDraws(x.shape[0], kind: .rademacher, &rng)).output
+    }
+
+    /// One noise tensor per block, in transport order.
+    private func noiseDraws(_ n: Int, kind: HutchinsonNoise, _ rng: inout RandomGenerator) -> [Tensor<Scalar>?] {
+        var noise: [Tensor<Scalar>?] = []
+        for (s, stage) in stages.enumerated() {
+            let (c, h, w) = scaleShapes[s]
+            for _ in stage.before { noise.append(kind.draw([n, c * h * w], using: &rng)) }
+            for _ in stage.after { noise.append(kind.draw([n, c * h * w], using: &rng)) }
+        }
+        return noise
+    }
+
+    /// Data → base with `estimator` (noise per block for Hutchinson); with `kinetic`/`jacobian`
+    /// the RNODE integrals, summed over blocks and averaged over the batch.
     func transport(
-        _ x: Variable<Scalar>, estimator: TraceEstimator, noise: [Tensor<Scalar>?]?
-    ) throws -> (output: FlowOutput<Scalar>, backward: [BackwardCounter]) {
+        _ x: Variable<Scalar>, estimator: TraceEstimator, noise: [Tensor<Scalar>?]?, kinetic: Bool = false,
+        jacobian: Bool = false
+    ) throws -> (output: FlowOutput<Scalar>, backward: [BackwardCounter], kinetic: Variable<Scalar>?, jacobian: Variable<Scalar>?) {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "multiscale CNF input")
         }
@@ -146,13 +181,17 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         var nfe = 0
         var factored: [Variable<Scalar>] = []
         var backward: [BackwardCounter] = []
+        var kineticTotal: Variable<Scalar>? = nil
+        var jacobianTotal: Variable<Scalar>? = nil
         var index = 0
         func run(_ blocks: [CNFBlock<Scalar>], _ input: Variable<Scalar>) throws -> Variable<Scalar> {
             var z = input
             for block in blocks {
                 block.dynamics.estimator = estimator
-                let out = try block.run(z, reverse: false, noise: noise?[index] ?? nil)
+                let out = try block.run(z, reverse: false, noise: noise?[index] ?? nil, kinetic: kinetic, jacobian: jacobian)
                 backward.append(out.backward)
+                if let k = out.kinetic { kineticTotal = kineticTotal.map { $0 + k.mean() } ?? k.mean() }
+                if let j = out.jacobian { jacobianTotal = jacobianTotal.map { $0 + j.mean() } ?? j.mean() }
                 index += 1
                 z = out.z
                 let ld = -out.deltaLogP.reshaped([-1])
@@ -172,10 +211,25 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
             factored.append(parts.factored.reshaped([n, -1]))
             h = parts.continuing.reshaped([n, -1])
         }
-        return (FlowOutput(value: Variable.concatenate(factored + [h], axis: 1), logDeterminant: logDet!, nfe: nfe), backward)
+        return (FlowOutput(value: Variable.concatenate(factored + [h], axis: 1), logDeterminant: logDet!, nfe: nfe), backward,
+                kineticTotal, jacobianTotal)
     }
 
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
+        try inverseTransport(z, logDeterminant: true)
+    }
+
+    /// Base → data solving the dynamics alone (no divergence): what sampling needs, at a
+    /// fraction of the cost of the exact trace.
+    public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {
+        try withoutGradient {
+            let out = try inverseTransport(Variable(z), logDeterminant: false)
+            return (out.value.value, out.nfe)
+        }
+    }
+
+    /// Base → data; without `logDeterminant` the returned log-determinant is zero.
+    func inverseTransport(_ z: Variable<Scalar>, logDeterminant: Bool) throws -> FlowOutput<Scalar> {
         guard z.rank == 2, z.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: z.shape, what: "multiscale CNF base sample")
         }
@@ -194,6 +248,13 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         func run(_ blocks: [CNFBlock<Scalar>], _ input: Variable<Scalar>) throws -> Variable<Scalar> {
             var x = input
             for block in blocks.reversed() {
+                guard logDeterminant else {
+                    let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [block.dynamics.net(t, y[0])] }
+                    let r = try odeint(f, [x], times: [block.endTime, 0], options: block.options)
+                    x = r.final[0]
+                    nfe += r.stats.nfe
+                    continue
+                }
                 block.dynamics.estimator = .exact
                 let out = try block.run(x, reverse: true, noise: nil)
                 x = out.z
@@ -215,23 +276,29 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
             }
             h = try run(stages[s].before, h)
         }
-        return FlowOutput(value: h, logDeterminant: logDet!, nfe: nfe)
+        return FlowOutput(value: h, logDeterminant: logDet ?? Variable(Tensor(zeros: [n])), nfe: nfe)
     }
 
+    /// Negative log-likelihood with the training estimator plus the RNODE terms when their
+    /// weights are positive.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
-        let n = x.shape[0]
         var noise: [Tensor<Scalar>?] = []
-        for (s, stage) in stages.enumerated() {
-            let (c, h, w) = scaleShapes[s]
-            for _ in stage.before + stage.after { noise.append(draw([n, c * h * w], &rng)) }
-        }
-        let (out, backward) = try transport(x, estimator: trainingEstimator, noise: noise)
+        if case .hutchinson(let kind) = trainingEstimator { noise = noiseDraws(x.shape[0], kind: kind, &rng) }
+        let (out, backward, kinetic, jacobian) = try transport(
+            x, estimator: trainingEstimator, noise: noise, kinetic: configuration.kineticWeight > 0,
+            jacobian: configuration.jacobianWeight > 0)
         let nll = -(standardNormalLogDensity(out.value) + out.logDeterminant).mean()
-        return TrainingLoss(loss: nll, nll: Double(nll.value.scalar), nfeForward: out.nfe, backward: backward)
-    }
-
-    private func draw(_ shape: [Int], _ rng: inout RandomGenerator) -> Tensor<Scalar>? {
-        if case .hutchinson(let kind) = trainingEstimator { return kind.draw(shape, using: &rng) }
-        return nil
+        var loss = nll
+        var regularizers: [String: Double] = [:]
+        if let k = kinetic {
+            loss = loss + k * Scalar(configuration.kineticWeight)
+            regularizers["kinetic"] = Double(k.value.scalar)
+        }
+        if let j = jacobian {
+            loss = loss + j * Scalar(configuration.jacobianWeight)
+            regularizers["jacobian"] = Double(j.value.scalar)
+        }
+        return TrainingLoss(
+            loss: loss, nll: Double(nll.value.scalar), nfeForward: out.nfe, backward: backward, regularizers: regularizers)
     }
 }

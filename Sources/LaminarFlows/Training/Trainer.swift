@@ -16,6 +16,8 @@ public struct IterationRecord: Codable, Sendable {
     public var end_time: Double?
     public var kinetic: Double?
     public var jacobian: Double?
+    /// Images: the batch's bits per dimension (training estimator, dequantized pixels).
+    public var bits_per_dim: Double?
 }
 
 /// Maximum-likelihood training of any ``Flow`` with Adam: batches, loss, gradient, divergence
@@ -36,6 +38,10 @@ public final class FlowTrainer<F: Flow> {
     /// Iterations completed.
     public private(set) var iteration = 0
     private var learningRateScale = 1.0
+    /// Wall-clock seconds of training so far, across resumes (for `timeBudget`).
+    public private(set) var elapsedSeconds = 0.0
+    /// Whether the last `train` call ended at the time budget rather than the iteration count.
+    public private(set) var stoppedAtTimeBudget = false
 
     public init(
         flow: F, options: TrainingOptions, source: BatchSource<F.Scalar>, directory: URL,
@@ -71,6 +77,7 @@ public final class FlowTrainer<F: Flow> {
         try optimizer.load(state: checkpoint.optimizerState(prefix: "optimizer."))
         iteration = Int(checkpoint.metadata["iteration"] ?? "") ?? 0
         learningRateScale = Double(checkpoint.metadata["lr_scale"] ?? "") ?? 1
+        elapsedSeconds = Double(checkpoint.metadata["elapsed_seconds"] ?? "") ?? 0
         try MetricsFile.truncate(metricsURL, toIteration: iteration)
         removeStaleTemporaryFiles()
     }
@@ -89,6 +96,7 @@ public final class FlowTrainer<F: Flow> {
         meta["iteration"] = String(iteration)
         meta["lr_scale"] = String(learningRateScale)
         meta["seed"] = String(options.seed)
+        meta["elapsed_seconds"] = String(elapsedSeconds)
         try Checkpoint<F.Scalar>.save(
             parameters: flow.namedParameters, optimizerState: optimizer.state(prefix: "optimizer."),
             metadata: meta, to: checkpointURL)
@@ -101,7 +109,9 @@ public final class FlowTrainer<F: Flow> {
         return base * Swift.min(1, Double(iteration) / Double(options.warmup))
     }
 
-    /// Runs until `options.iterations`, calling `progress` after every iteration.
+    /// Runs until `options.iterations` (or until `options.timeBudget` seconds of training have
+    /// passed: then a checkpoint is written and ``stoppedAtTimeBudget`` set), calling
+    /// `progress` after every iteration.
     /// `shouldStop` is polled between iterations (signals); when it returns true a checkpoint is
     /// written and ``TrainingError/interrupted(iteration:)`` thrown.
     public func train(
@@ -117,7 +127,20 @@ public final class FlowTrainer<F: Flow> {
         if iteration == 0 {
             try flow.prepare(source.batch(iteration: 1, size: options.batchSize, seed: options.seed))
         }
+        stoppedAtTimeBudget = false
+        var clock = Date()
+        func tick() {
+            let now = Date()
+            elapsedSeconds += now.timeIntervalSince(clock)
+            clock = now
+        }
         while iteration < options.iterations {
+            tick()
+            if let budget = options.timeBudget, elapsedSeconds >= budget {
+                try saveCheckpoint()
+                stoppedAtTimeBudget = true
+                return
+            }
             if shouldStop() {
                 try saveCheckpoint()
                 throw TrainingError.interrupted(iteration: iteration)
@@ -132,6 +155,7 @@ public final class FlowTrainer<F: Flow> {
                     let scale = learningRateScale * 0.5
                     guard scale >= 1.0 / 1024 else { throw error }  // ten halvings did not help
                     try resume()
+                    clock = Date()
                     learningRateScale = scale
                     metrics = try MetricsFile(url: metricsURL)  // resume() replaced the file
                     continue
@@ -142,6 +166,7 @@ public final class FlowTrainer<F: Flow> {
             try metrics.append(record)
             progress(record)
             if iteration % options.checkpointEvery == 0 || iteration == options.iterations {
+                tick()
                 try saveCheckpoint()
             }
         }
@@ -149,7 +174,8 @@ public final class FlowTrainer<F: Flow> {
 
     private func step(_ i: Int) throws -> IterationRecord {
         let start = Date()
-        let x = Variable(source.batch(iteration: i, size: options.batchSize, seed: options.seed))
+        let (batch, preprocessingLogDet) = source.batchWithLogDeterminant(iteration: i, size: options.batchSize, seed: options.seed)
+        let x = Variable(batch)
         var rng = RandomGenerator(seed: mix(options.seed, UInt64(i), 0x4E))
         let objective: TrainingLoss<F.Scalar>
         do {
@@ -179,6 +205,10 @@ public final class FlowTrainer<F: Flow> {
         record.end_time = flow.endTime
         record.kinetic = objective.regularizers["kinetic"]
         record.jacobian = objective.regularizers["jacobian"]
+        if case .images = source {
+            record.bits_per_dim = ImagePreprocessing.bitsPerDimension(
+                logProbability: -objective.nll, logDeterminant: preprocessingLogDet, dimension: source.dimension)
+        }
         return record
     }
 }

@@ -19,11 +19,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var maxNFE: Int?
     /// What to do when the loss or gradients stop being finite.
     public var onDivergence: DivergencePolicy
+    /// Stop cleanly (checkpoint written) once training has used this many wall-clock seconds,
+    /// counted across resumes; nil: no limit.
+    public var timeBudget: Double?
 
     public init(
         iterations: Int = 10_000, batchSize: Int = 512, learningRate: Double = 1e-3, weightDecay: Double = 1e-5,
         warmup: Int = 0, gradientClip: Double? = nil, seed: UInt64 = 0, checkpointEvery: Int = 500,
-        maxNFE: Int? = nil, onDivergence: DivergencePolicy = .stop
+        maxNFE: Int? = nil, onDivergence: DivergencePolicy = .stop, timeBudget: Double? = nil
     ) {
         self.iterations = iterations
         self.batchSize = batchSize
@@ -35,6 +38,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         self.checkpointEvery = checkpointEvery
         self.maxNFE = maxNFE
         self.onDivergence = onDivergence
+        self.timeBudget = timeBudget
     }
 
     /// Validates the ranges; the message names the flag.
@@ -48,6 +52,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard checkpointEvery >= 1 else { throw fail("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
         if let c = gradientClip, !(c > 0) { throw fail("--clip must be > 0, got \(c)") }
         if let m = maxNFE, m < 1 { throw fail("--max-nfe must be ≥ 1, got \(m)") }
+        if let b = timeBudget, !(b > 0 && b.isFinite) { throw fail("--time-budget must be positive, got \(b) s") }
     }
 }
 

@@ -10,12 +10,13 @@ public final class TrainingSession {
 
     public init(
         spec: ModelSpec, options: TrainingOptions, source: BatchSource<Float>, dataName: String, directory: URL,
-        resume: Bool
+        resume: Bool, extraMetadata: [String: String] = [:]
     ) throws {
         self.spec = spec
         var rng = RandomGenerator(seed: options.seed)
         flow = try spec.build(using: &rng)
-        let metadata = ["model": spec.name, "configuration": try spec.jsonString(), "data": dataName]
+        var metadata = ["model": spec.name, "configuration": try spec.jsonString(), "data": dataName]
+        metadata.merge(extraMetadata) { current, _ in current }
         trainer = try FlowTrainer(
             flow: flow, options: options, source: source, directory: directory, metadata: metadata)
         let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)

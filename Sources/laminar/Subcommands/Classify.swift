@@ -11,41 +11,6 @@ extension LaminarCommand {
     }
 }
 
-/// Where the images come from (shared by both subcommands).
-struct ImageDataOptions: ParsableArguments {
-    @Option(help: "fashion-mnist (Debian's dataset-fashion-mnist), mnist (--data-dir or Datasets/mnist), or an MNIST-format directory.")
-    var data: String = "fashion-mnist"
-
-    @Option(name: .customLong("data-dir"), help: "Directory of the IDX files for --data mnist.")
-    var dataDirectory: String?
-
-    @Option(help: "Use only the first N training and test images (quick runs).")
-    var limit: Int?
-
-    var directory: String {
-        switch data {
-        case "fashion-mnist": return dataDirectory ?? MNISTFormat.fashionMNISTDirectory
-        case "mnist": return dataDirectory ?? "Datasets/mnist"
-        default: return data
-        }
-    }
-
-    func load() throws -> ImageSplits {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            let hint = data == "fashion-mnist"
-                ? " (apt-get install dataset-fashion-mnist)" : data == "mnist" ? " (see Datasets/README.md)" : ""
-            throw ValidationError("--data \(data): no directory \(directory)\(hint)")
-        }
-        let splits = try MNISTFormat.load(directory: directory)
-        if let message = splits.note { note(message) }
-        guard let limit else { return splits }
-        return ImageSplits(
-            train: splits.train.subset(0..<min(limit, splits.train.count)),
-            test: splits.test.subset(0..<min(limit, splits.test.count)), note: splits.note)
-    }
-}
-
 struct ClassifyTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train an image classifier (cross-entropy, Adam).",

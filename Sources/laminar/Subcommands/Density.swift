@@ -6,7 +6,7 @@ extension LaminarCommand {
     /// `laminar density`: the model's density on a grid as a colour-mapped picture.
     struct Density: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw a trained 2-D model's density (exact trace), next to the data's true density where known.")
+            abstract: "Draw a trained 2-D model's density (exact trace), next to the data's true density where known; image models: test images ranked by likelihood and a bits/dim histogram.")
 
         @Option(help: "Checkpoint written by laminar train.")
         var checkpoint: String
@@ -20,6 +20,21 @@ extension LaminarCommand {
         @Option(help: "Plot range [-r, r]².")
         var range: Double = 4
 
+        @Option(help: "Image models: which images to rank (test or train).")
+        var images: String = "test"
+
+        @Option(help: "Image models: rank the first N images of the split.")
+        var n: Int = 1_000
+
+        @Option(help: "Image models: images per row and rows of each panel (most / least likely).")
+        var columns: Int = 10
+
+        @Option(help: "Image models: rows per panel.")
+        var rows: Int = 2
+
+        @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files (default: the one used in training).")
+        var dataDirectory: String?
+
         @Option(help: "BLAS threads.")
         var threads: Int = 1
 
@@ -31,17 +46,44 @@ extension LaminarCommand {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw ValidationError("--checkpoint: no file at \(checkpoint)")
             }
+            guard images == "test" || images == "train" else { throw ValidationError("--images must be test or train, got '\(images)'") }
+            guard n >= 2, columns >= 1, rows >= 1 else { throw ValidationError("--n must be ≥ 2 and --columns, --rows ≥ 1") }
             try requireWritableParent(of: out, flag: "--out")
         }
 
         func run() throws {
             BLASThreads.set(threads)
             let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
+            if let image = try ImageRunMetadata(metadata: metadata) {
+                try rankImages(flow, image: image, dataName: metadata["data"] ?? "fashion-mnist")
+                return
+            }
             guard flow.dimension == 2 else { throw LaminarCLIError("density maps need a 2-D model") }
             let grid = try DensityGrid.evaluate(flow, low: -range, high: range, resolution: resolution)
             let toy = metadata["data"].flatMap(ToyDataset.init(rawValue:))
             try Pictures.writeDensity(grid, truth: toy, path: out)
             note(String(format: "wrote %@ (mass on the grid %.4f, NFE %d)", out, grid.totalMass, grid.nfe))
+        }
+    
+        /// The image models' density picture: the most and least likely images of a split, and a
+        /// histogram of their bits/dim beside `--out` (`…-histogram.png`).
+        private func rankImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
+            let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
+            let set = images == "test" ? splits.test : splits.train
+            guard set.height == image.height, set.width == image.width else {
+                throw LaminarCLIError("--data \(dataName) holds \(set.height)×\(set.width) images but the model was trained on \(image.height)×\(image.width)")
+            }
+            let indices = Array(0..<min(n, set.count))
+            let result = try Evaluation.imageBitsPerDimension(
+                flow, data: set, indices: indices, preprocessing: image.preprocessing)
+            try ImagePictures.writeRanked(
+                data: set, indices: indices, bitsPerDimension: result.perImage, rows: rows, perRow: columns, path: out)
+            let url = URL(fileURLWithPath: out)
+            let histogram = url.deletingPathExtension().path + "-histogram.png"
+            try ImagePictures.writeHistogram(
+                result.perImage, title: "BITS/DIM OF \(indices.count) \(images.uppercased()) IMAGES", path: histogram)
+            note(String(format: "wrote %@ and %@ (mean %.4f ± %.4f bits/dim, %@)", out, histogram, result.bitsPerDimension,
+                        result.standardError, result.exactTrace ? "exact log-determinant" : "Hutchinson estimate"))
         }
     }
 }

@@ -6,7 +6,7 @@ extension LaminarCommand {
     /// `laminar sample`: draw from a trained model.
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw samples from a trained model: a 2-D histogram PNG, or the points as .npy/.csv.")
+            abstract: "Draw samples from a trained model: a 2-D histogram PNG (image models: a grid of images), or the points as .npy/.csv.")
 
         @Option(help: "Checkpoint written by laminar train.")
         var checkpoint: String
@@ -55,7 +55,11 @@ extension LaminarCommand {
         }
 
         func run() throws {
-            let (flow, _, _) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
+            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
+            if let image = try ImageRunMetadata(metadata: metadata) {
+                try sampleImages(flow, image: image)
+                return
+            }
             var rng = RandomGenerator(seed: seed)
             var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
             if temperature != 1 { z = z * Float(temperature) }
@@ -79,6 +83,25 @@ extension LaminarCommand {
                 let written = try Pictures.writeTrajectory(snapshots, range: range, directory: trajectory)
                 note("wrote \(written) frames to \(trajectory)/")
             }
+        }
+    
+        /// Image models: a grid PNG of `n` samples, or their pixel intensities in [0, 1] as rows.
+        private func sampleImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata) throws {
+            guard trajectory == nil else { throw LaminarCLIError("--trajectory is for 2-D models") }
+            if resolvedFormat == "png" {
+                let nfe = try ImagePictures.writeSampleGrid(
+                    flow: flow, preprocessing: image.preprocessing, height: image.height, width: image.width, count: n,
+                    temperature: temperature, seed: seed, path: out)
+                note("wrote a grid of \(n) samples (temperature \(temperature)) to \(out) (NFE \(nfe))")
+                return
+            }
+            var rng = RandomGenerator(seed: seed)
+            var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
+            if temperature != 1 { z = z * Float(temperature) }
+            let (x, nfe) = try flow.sampleTransport(z)
+            let pixels = Tensor<Double>(shape: [n, flow.dimension], scalars: image.preprocessing.pixels(x))
+            try PointsFile.write(pixels, path: out, format: resolvedFormat == "npy" ? .npy : .csv)
+            note("wrote \(n) samples (pixel intensities in [0, 1]) to \(out) (NFE \(nfe))")
         }
     }
 }

@@ -15,8 +15,9 @@ enum ComparePictures {
         switch spec {
         case .planar(let c): return "NF K=\(c.depth)"
         case .planarCNF(let c): return "CNF M=\(c.width)"
-        case .realNVP: return "REAL NVP"
+        case .realNVP, .imageRealNVP: return "REAL NVP"
         case .ffjord: return "FFJORD"
+        case .multiscaleCNF: return "MULTISCALE FFJORD"
         }
     }
 

@@ -3,11 +3,17 @@ import Laminar
 
 /// Flags that define a model (shared by `train` and anything that builds a model).
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp.")
+    /// Names `--model` accepts: the stored names plus the image aliases.
+    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp"]
+
+    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp; for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
     var model: String = "ffjord"
 
-    @Option(help: "Hidden widths of the dynamics network (FFJORD) or of each coupling network (Real NVP), e.g. 64-64-64.")
-    var hidden: String = "64-64-64"
+    @Option(help: "Hidden widths of the dynamics network (FFJORD; channels for image models) or of each coupling network (Real NVP), e.g. 64-64-64. Default 64-64-64; images: 32-32 (conv), 512-512 (ffjord-mlp).")
+    var hidden: String?
+
+    @Option(help: "Image models: number of scales (squeeze + factor-out between them).")
+    var scales: Int = 2
 
     @Option(help: "Planar flow: number of layers K.")
     var depth: Int = 8
@@ -15,8 +21,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Planar CNF: number of hidden units M.")
     var width: Int = 8
 
-    @Option(help: "Real NVP: number of affine coupling layers.")
-    var couplings: Int = 8
+    @Option(help: "Real NVP: number of affine coupling layers (default 8); images: checkerboard couplings per stage (default 3).")
+    var couplings: Int?
 
     @Flag(help: "Real NVP: actnorm before every coupling (initialised from the first batch).")
     var actnorm: Bool = false
@@ -27,13 +33,13 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("layer-type"), help: "Time conditioning: concatsquash, concat, ignore.")
     var layerType: String = "concatsquash"
 
-    @Option(help: "Nonlinearity: tanh, softplus, elu, swish.")
-    var activation: String = "tanh"
+    @Option(help: "Nonlinearity: tanh, softplus, elu, swish (default tanh; image CNFs softplus).")
+    var activation: String?
 
-    @Option(help: "Number of stacked CNF blocks.")
+    @Option(help: "Number of stacked CNF blocks (multiscale FFJORD: blocks before and after each squeeze).")
     var blocks: Int = 1
 
-    @Option(name: .customLong("time-length"), help: "Integration length T of each block (default 0.5 for FFJORD, 1 for the planar CNF).")
+    @Option(name: .customLong("time-length"), help: "Integration length T of each block (default 0.5 for FFJORD, 1 for the planar CNF and image CNFs).")
     var timeLength: Double?
 
     @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T).")
@@ -61,11 +67,12 @@ struct ModelOptions: ParsableArguments {
     var jacobian: Double = 0
 
     func validate() throws {
-        guard ModelSpec.names.contains(model) else {
-            throw ValidationError("--model '\(model)' is unknown; use one of \(ModelSpec.names.joined(separator: ", "))")
+        guard Self.commandLineNames.contains(model) else {
+            throw ValidationError("--model '\(model)' is unknown; use one of \(Self.commandLineNames.joined(separator: ", "))")
         }
+        guard scales >= 1 else { throw ValidationError("--scales must be ≥ 1, got \(scales)") }
         do {
-            try spec(dimension: 2).validate()
+            try spec(dimension: imageOnly ? 16 : 2, image: imageOnly ? (1, 4, 4) : nil).validate()
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -73,10 +80,41 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// The model these flags describe, for data of `dimension`.
-    func spec(dimension: Int) throws -> ModelSpec {
-        let widths: [Int]
-        do { widths = try parseHiddenDims(hidden) } catch { throw ValidationError("--hidden: \(error)") }
+    /// Models that only make sense on images.
+    var imageOnly: Bool { model == "ffjord-multiscale" || model == "ffjord-mlp" }
+
+    /// The model these flags describe, for data of `dimension`; `image` is `(C, H, W)` for
+    /// image data (then `ffjord`/`realnvp` mean the image architectures).
+    func spec(dimension: Int, image: (Int, Int, Int)? = nil) throws -> ModelSpec {
+        func widths(_ fallback: String) throws -> [Int] {
+            do { return try parseHiddenDims(hidden ?? fallback) } catch { throw ValidationError("--hidden: \(error)") }
+        }
+        guard imageOnly == false || image != nil else {
+            throw ValidationError("--model \(model) needs image data (--data fashion-mnist, mnist or an IDX directory)")
+        }
+        if let (c, h, w) = image {
+            switch model {
+            case "ffjord", "ffjord-multiscale":
+                return .multiscaleCNF(MultiscaleCNFConfiguration(
+                    channels: c, height: h, width: w, scales: scales, blocksPerScale: blocks, hidden: try widths("32-32"),
+                    activation: try imageActivation(), trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher",
+                    timeLength: timeLength ?? 1, trainTime: trainTime, method: solver, rtol: rtol, atol: atol,
+                    gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian))
+            case "ffjord-mlp":
+                return .ffjord(FFJORDConfiguration(
+                    dimension: dimension, hidden: try widths("512-512"), layerType: layerType, activation: activation ?? "softplus",
+                    residual: residual, blocks: blocks, timeLength: timeLength ?? 1, trainTime: trainTime,
+                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", method: solver, rtol: rtol, atol: atol,
+                    gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian))
+            case "realnvp":
+                return .imageRealNVP(ImageRealNVPConfiguration(
+                    channels: c, height: h, width: w, scales: scales, couplingsPerStage: couplings ?? 3, hidden: try widths("32-32")))
+            default: break
+            }
+        }
+        let widths = try widths("64-64-64")
+        let couplings = self.couplings ?? 8
+        let activation = self.activation ?? "tanh"
         switch model {
         case "planar":
             return .planar(PlanarFlowConfiguration(dimension: dimension, depth: depth))
@@ -93,6 +131,13 @@ struct ModelOptions: ParsableArguments {
                 method: solver, rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic,
                 jacobianWeight: jacobian))
         }
+    }
+
+    private func imageActivation() throws -> Activation {
+        guard let a = Activation(name: activation ?? "softplus") else {
+            throw ValidationError("--activation '\(activation ?? "")' is unknown; use one of \(Activation.allNames.joined(separator: ", "))")
+        }
+        return a
     }
 
     private func normalizedTrace(_ s: String) -> String {

@@ -11,8 +11,14 @@ final class ProgressBar {
     private var lastDraw = Date.distantPast
     private var lastWidth = 0
 
-    init(total: Int, startIteration: Int = 0, logEvery: Int = 100) {
+    /// Seconds the run may train in total, and how many it had used before this process.
+    private let timeBudget: Double?
+    private let elapsedBefore: Double
+
+    init(total: Int, startIteration: Int = 0, logEvery: Int = 100, timeBudget: Double? = nil, elapsed: Double = 0) {
         self.total = total
+        self.timeBudget = timeBudget
+        self.elapsedBefore = elapsed
         self.start = Date()
         self.isTerminal = isatty(2) != 0
         self.logEvery = max(1, logEvery)
@@ -26,13 +32,19 @@ final class ProgressBar {
         let elapsed = Date().timeIntervalSince(start)
         let done = iteration - startIteration
         let rate = done > 0 ? Double(done) / max(elapsed, 1e-9) : 0
-        let remaining = rate > 0 ? Double(total - iteration) / rate : 0
-        let fraction = Double(iteration) / Double(max(total, 1))
+        var remaining = rate > 0 ? Double(total - iteration) / rate : 0
+        var fraction = Double(iteration) / Double(max(total, 1))
+        if let timeBudget {
+            let used = elapsedBefore + elapsed
+            remaining = min(remaining, max(0, timeBudget - used))
+            fraction = min(1, max(fraction, used / timeBudget))
+        }
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let body = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
-        let line = "[\(bar)] \(iteration)/\(total)  \(body)  \(String(format: "%.2f it/s", rate))  ETA \(formatDuration(remaining))"
+        let counter = timeBudget == nil ? "\(iteration)/\(total)" : "\(iteration)"
+        let line = "[\(bar)] \(counter)  \(body)  \(String(format: "%.2f it/s", rate))  ETA \(formatDuration(remaining))"
         if isTerminal {
             let now = Date()
             guard now.timeIntervalSince(lastDraw) > 0.1 || iteration == total else { return }

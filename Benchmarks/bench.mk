@@ -9,7 +9,7 @@ bench-build: deps
 
 bench: bench-build
 	$(BENCH_BIN) --threads 1
-	$(BENCH_BIN) blas autodiff cnf-toy --threads 2
+	$(BENCH_BIN) blas autodiff cnf-toy images --threads 2 --out Benchmarks/results/threads-2
 
 $(PEERS_PY): Benchmarks/peers/requirements.txt
 	python3 -m venv Benchmarks/peers/.venv

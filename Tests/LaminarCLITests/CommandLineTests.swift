@@ -209,6 +209,55 @@ struct CLI {
         #expect(bad.status == 2 && bad.stderr.contains("--rtol"))
     }
 
+    /// Image density models on a tiny MNIST-format directory (8×8 images, t10k files only):
+    /// train with a time budget → bits/dim; evaluate on the test split; sample a grid; rank
+    /// the test images; usage errors name their flag.
+    @Test func imageModelsTrainEvaluateSampleAndRank() throws {
+        let dir = try CLI.temporaryDirectory()
+        let data = "\(dir)/digits"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var pixels: [UInt8] = []
+        for i in 0..<60 { for r in 0..<8 { for c in 0..<8 { pixels.append((c == 3 + i % 2 || r == 2) ? 230 : UInt8(i % 7)) } } }
+        try Data(IDXFile(shape: [60, 8, 8], bytes: pixels).serialized()).write(to: URL(fileURLWithPath: "\(data)/t10k-images-idx3-ubyte"))
+        try Data(IDXFile(shape: [60], bytes: [UInt8](repeating: 1, count: 60)).serialized())
+            .write(to: URL(fileURLWithPath: "\(data)/t10k-labels-idx1-ubyte"))
+        for (model, extra) in [("realnvp", ["--iters", "6"]), ("ffjord-multiscale", ["--iters", "2", "--hidden", "4", "--kinetic", "0.01", "--jacobian", "0.01"]),
+                               ("ffjord-mlp", ["--iters", "2", "--hidden", "16"])] {
+            let run = "\(dir)/\(model)"
+            let trained = try CLI.run(["train", "--data", data, "--model", model, "--batch", "8", "--rtol", "1e-3", "--atol", "1e-3",
+                                       "--out", run, "--eval-images", "6"] + extra)
+            #expect(trained.status == 0, "\(model): \(trained.stderr)")
+            #expect(trained.stdout.contains("bits/dim: "), "\(model): \(trained.stdout)")
+            #expect(try PNG.read("\(run)/samples.png").width > 0)
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))) as? [String: Any]
+            #expect((summary?["testBitsPerDimension"] as? Double ?? .nan).isFinite)
+            let evaluation = try CLI.run(["evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--split", "test", "--n", "4"])
+            #expect(evaluation.status == 0 && evaluation.stdout.contains("bits/dim: ") && evaluation.stdout.contains(" ± "), "\(evaluation.stderr)")
+            #expect(evaluation.stdout.contains("log-determinant: exact"))  // 64 pixels: exact is affordable
+        }
+        let checkpoint = "\(dir)/realnvp/checkpoint.safetensors"
+        let grid = try CLI.run(["sample", "--checkpoint", checkpoint, "--n", "9", "--temperature", "0.7", "--out", "\(dir)/grid.png"])
+        #expect(grid.status == 0, "\(grid.stderr)")
+        #expect(try PNG.read("\(dir)/grid.png").width == 3 * (8 * 2 + 2) + 2)
+        let ranked = try CLI.run(["density", "--checkpoint", checkpoint, "--images", "test", "--n", "6", "--columns", "3", "--rows", "1",
+                                  "--out", "\(dir)/ranked.png"])
+        #expect(ranked.status == 0, "\(ranked.stderr)")
+        #expect(try PNG.read("\(dir)/ranked.png").width > 0 && PNG.read("\(dir)/ranked-histogram.png").width > 0)
+        // A budget run stops cleanly and says so.
+        let budget = try CLI.run(["train", "--data", data, "--model", "realnvp", "--batch", "8", "--time-budget", "1s",
+                                  "--out", "\(dir)/budget", "--eval-images", "0", "--no-pictures"])
+        #expect(budget.status == 0 && budget.stderr.contains("time budget reached"), "\(budget.stderr)")
+        for (arguments, flag) in [
+            (["train", "--data", data, "--time-budget", "soon", "--out", "\(dir)/x"], "--time-budget"),
+            (["train", "--data", "checkerboard", "--model", "ffjord-mlp", "--out", "\(dir)/y"], "--model"),
+            (["train", "--data", data, "--alpha", "0.7", "--out", "\(dir)/z"], "--alpha"),
+            (["evaluate", "--checkpoint", checkpoint, "--split", "validation"], "--split"),
+        ] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 2 && result.stderr.contains(flag), "\(arguments): \(result.stderr)")
+        }
+    }
+
     /// `latent train | evaluate | plot` on a few spirals and on a user CSV; resume; errors.
     @Test func latentTrainResumeEvaluateAndPlot() throws {
         let dir = try CLI.temporaryDirectory()

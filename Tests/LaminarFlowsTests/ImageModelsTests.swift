@@ -61,6 +61,9 @@ func tinyImages(_ count: Int, side: Int = 4) -> ImageDataset {
         #expect(zip(a, b).allSatisfy { $0 + $1 == 1 } && a.reduce(0, +) == 8)
         let c = ImageCoupling<Double>.channelwise(4, 2, 2, parity: 0).scalars
         #expect(c == [Double](repeating: 1, count: 8) + [Double](repeating: 0, count: 8))
+        // A corrupt configuration cannot ask for astronomically large masks.
+        #expect(throws: FlowError.self) { try ImageRealNVPConfiguration(height: 1 << 20, width: 1 << 20).validate() }
+        #expect(throws: FlowError.self) { try MultiscaleCNFConfiguration(channels: Int.max / 2, height: 4, width: 4).validate() }
     }
 
     /// The likelihood gradient of every parameter agrees with central differences.

@@ -28,6 +28,9 @@ public struct ImageRealNVPConfiguration: Codable, Sendable, Equatable {
         guard channels > 0, height > 1, width > 1 else {
             throw FlowError.invalidConfiguration("image shape must be at least 1×2×2, got \(channels)×\(height)×\(width)")
         }
+        guard imageSizeIsReasonable(channels, height, width) else {
+            throw FlowError.invalidConfiguration("image shape \(channels)×\(height)×\(width) is larger than 2²⁴ values")
+        }
         guard scales >= 1, couplingsPerStage >= 1 else {
             throw FlowError.invalidConfiguration("scales and couplings per stage must be ≥ 1")
         }

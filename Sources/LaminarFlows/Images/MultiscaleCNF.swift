@@ -57,6 +57,9 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
 
     public func validate() throws {
         guard channels > 0, height > 0, width > 0 else { throw FlowError.invalidConfiguration("image shape must be positive") }
+        guard imageSizeIsReasonable(channels, height, width) else {
+            throw FlowError.invalidConfiguration("image shape \(channels)×\(height)×\(width) is larger than 2²⁴ values")
+        }
         guard scales >= 1, blocksPerScale >= 1 else { throw FlowError.invalidConfiguration("scales and blocks must be ≥ 1") }
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else {
             throw FlowError.invalidConfiguration("hidden channels must be positive")

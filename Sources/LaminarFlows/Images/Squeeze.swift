@@ -31,3 +31,11 @@ public enum MultiscaleReshape {
         Variable.concatenate([continuing, factored], axis: 1)
     }
 }
+
+/// Whether `C·H·W` stays below 2²⁴ without overflow: the bound image models accept, so that a
+/// corrupt checkpoint cannot make them allocate masks of astronomical size.
+func imageSizeIsReasonable(_ c: Int, _ h: Int, _ w: Int) -> Bool {
+    let (ch, o1) = c.multipliedReportingOverflow(by: h)
+    let (chw, o2) = ch.multipliedReportingOverflow(by: w)
+    return !o1 && !o2 && chw <= 1 << 24
+}

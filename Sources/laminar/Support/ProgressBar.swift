@@ -1,8 +1,8 @@
 import Foundation
 
 /// A one-line live progress display on standard error: iteration, loss, NFE, rate, ETA.
-/// Redraws in place on a terminal and prints a plain line every `logEvery` updates otherwise
-/// (CI logs, pipes).
+/// Redraws in place on a terminal and prints a plain line every `logEvery` updates (and at
+/// least once a minute) otherwise (CI logs, pipes).
 final class ProgressBar {
     private let total: Int
     private let start: Date
@@ -52,7 +52,10 @@ final class ProgressBar {
             let pad = max(0, lastWidth - line.count)
             FileHandle.standardError.write(Data(("\r" + line + String(repeating: " ", count: pad)).utf8))
             lastWidth = line.count
-        } else if iteration % logEvery == 0 || iteration == total || iteration == startIteration + 1 {
+        } else if iteration % logEvery == 0 || iteration == total || iteration == startIteration + 1
+                    || Date().timeIntervalSince(lastDraw) >= 60 {
+            // Logs: every `logEvery` iterations, and at least once a minute for slow runs.
+            lastDraw = Date()
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }

@@ -145,20 +145,10 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
             if let k = out.kinetic { kineticTotal = kineticTotal.map { $0 + k.mean() } ?? k.mean() }
             if let j = out.jacobian { jacobianTotal = jacobianTotal.map { $0 + j.mean() } ?? j.mean() }
         }
-        let logp = standardNormalLogDensity(h) + logDet!
-        let nll = -logp.mean()
-        var loss = nll
-        var regs: [String: Double] = [:]
-        if let k = kineticTotal {
-            loss = loss + k * Scalar(configuration.kineticWeight)
-            regs["kinetic"] = Double(k.value.scalar)
-        }
-        if let j = jacobianTotal {
-            loss = loss + j * Scalar(configuration.jacobianWeight)
-            regs["jacobian"] = Double(j.value.scalar)
-        }
         return TrainingLoss(
-            loss: loss, nll: Double(nll.value.scalar), nfeForward: nfe, backward: backward, regularizers: regs)
+            nll: -(standardNormalLogDensity(h) + logDet!).mean(), nfeForward: nfe, backward: backward,
+            kinetic: kineticTotal.map { ($0, configuration.kineticWeight) },
+            jacobian: jacobianTotal.map { ($0, configuration.jacobianWeight) })
     }
 }
 

@@ -75,6 +75,23 @@ public struct TrainingLoss<Scalar: TensorScalar> {
         self.regularizers = regularizers
     }
 
+    /// The CNF objective: the mean negative log-likelihood `nll` plus `weight · value` of the
+    /// RNODE terms that are present (kinetic energy, Jacobian Frobenius norm), which are also
+    /// recorded under `kinetic` and `jacobian`.
+    public init(
+        nll: Variable<Scalar>, nfeForward: Int, backward: [BackwardCounter],
+        kinetic: (Variable<Scalar>, Double)?, jacobian: (Variable<Scalar>, Double)?
+    ) {
+        var loss = nll
+        var regularizers: [String: Double] = [:]
+        for (name, term) in [("kinetic", kinetic), ("jacobian", jacobian)] {
+            guard let (value, weight) = term else { continue }
+            loss = loss + value * Scalar(weight)
+            regularizers[name] = Double(value.value.scalar)
+        }
+        self.init(loss: loss, nll: Double(nll.value.scalar), nfeForward: nfeForward, backward: backward, regularizers: regularizers)
+    }
+
     /// Backward NFE summed over the solves (valid after the gradient was taken).
     public var nfeBackward: Int { backward.reduce(0) { $0 + $1.nfe } }
 }

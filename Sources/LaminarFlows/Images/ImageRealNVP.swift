@@ -166,13 +166,8 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
 
     /// Shapes `(C, H, W)` entering each scale.
     var scaleShapes: [(Int, Int, Int)] {
-        var (c, h, w) = (configuration.channels, configuration.height, configuration.width)
-        var out: [(Int, Int, Int)] = []
-        for _ in 0..<configuration.scales {
-            out.append((c, h, w))
-            (c, h, w) = (4 * c - (4 * c) / 2, h / 2, w / 2)
-        }
-        return out
+        MultiscaleReshape.scaleShapes(
+            channels: configuration.channels, height: configuration.height, width: configuration.width, scales: configuration.scales)
     }
 
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
@@ -209,7 +204,7 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
         }
         let n = z.shape[0]
         let shapes = scaleShapes
-        let factoredSizes = (0..<(stages.count - 1)).map { s in (4 * shapes[s].0 / 2) * (shapes[s].1 / 2) * (shapes[s].2 / 2) }
+        let factoredSizes = MultiscaleReshape.factoredSizes(shapes)
         var offset = factoredSizes.reduce(0, +)
         let (cl, hl, wl) = shapes[stages.count - 1]
         var state = z.slice(axis: 1, offset..<dimension).reshaped([n, cl, hl, wl])

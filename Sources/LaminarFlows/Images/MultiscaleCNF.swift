@@ -136,13 +136,8 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
 
     /// Shapes `(C, H, W)` entering each scale.
     var scaleShapes: [(Int, Int, Int)] {
-        var (c, h, w) = (configuration.channels, configuration.height, configuration.width)
-        var out: [(Int, Int, Int)] = []
-        for _ in 0..<configuration.scales {
-            out.append((c, h, w))
-            (c, h, w) = (4 * c - (4 * c) / 2, h / 2, w / 2)
-        }
-        return out
+        MultiscaleReshape.scaleShapes(
+            channels: configuration.channels, height: configuration.height, width: configuration.width, scales: configuration.scales)
     }
 
     /// Data → base with the exact trace: one vector-Jacobian product per pixel at every
@@ -238,12 +233,7 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         }
         let n = z.shape[0]
         let shapes = scaleShapes
-        // Sizes of the factored parts, in forward order, then the last scale's state.
-        var factoredSizes: [Int] = []
-        for s in 0..<(stages.count - 1) {
-            let (c, h, w) = shapes[s]
-            factoredSizes.append((4 * c / 2) * (h / 2) * (w / 2))
-        }
+        let factoredSizes = MultiscaleReshape.factoredSizes(shapes)
         var offset = factoredSizes.reduce(0, +)
         var h = z.slice(axis: 1, offset..<dimension)
         var logDet: Variable<Scalar>? = nil
@@ -290,18 +280,8 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         let (out, backward, kinetic, jacobian) = try transport(
             x, estimator: trainingEstimator, noise: noise, kinetic: configuration.kineticWeight > 0,
             jacobian: configuration.jacobianWeight > 0)
-        let nll = -(standardNormalLogDensity(out.value) + out.logDeterminant).mean()
-        var loss = nll
-        var regularizers: [String: Double] = [:]
-        if let k = kinetic {
-            loss = loss + k * Scalar(configuration.kineticWeight)
-            regularizers["kinetic"] = Double(k.value.scalar)
-        }
-        if let j = jacobian {
-            loss = loss + j * Scalar(configuration.jacobianWeight)
-            regularizers["jacobian"] = Double(j.value.scalar)
-        }
         return TrainingLoss(
-            loss: loss, nll: Double(nll.value.scalar), nfeForward: out.nfe, backward: backward, regularizers: regularizers)
+            nll: -(standardNormalLogDensity(out.value) + out.logDeterminant).mean(), nfeForward: out.nfe, backward: backward,
+            kinetic: kinetic.map { ($0, configuration.kineticWeight) }, jacobian: jacobian.map { ($0, configuration.jacobianWeight) })
     }
 }

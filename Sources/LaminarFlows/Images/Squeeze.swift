@@ -26,6 +26,23 @@ public enum MultiscaleReshape {
         return (x.slice(axis: 1, 0..<kept), x.slice(axis: 1, kept..<x.shape[1]))
     }
 
+    /// Shapes `(C, H, W)` entering each of `scales` scales when every scale but the last ends
+    /// with a squeeze and factors out half of the channels (`⌊4C/2⌋` go, `4C − ⌊4C/2⌋` stay).
+    public static func scaleShapes(channels: Int, height: Int, width: Int, scales: Int) -> [(Int, Int, Int)] {
+        var (c, h, w) = (channels, height, width)
+        var out: [(Int, Int, Int)] = []
+        for _ in 0..<scales {
+            out.append((c, h, w))
+            (c, h, w) = (4 * c - (4 * c) / 2, h / 2, w / 2)
+        }
+        return out
+    }
+
+    /// Sizes of the parts factored out after each scale but the last, in forward order.
+    public static func factoredSizes(_ shapes: [(Int, Int, Int)]) -> [Int] {
+        shapes.dropLast().map { c, h, w in (4 * c / 2) * (h / 2) * (w / 2) }
+    }
+
     /// The inverse of ``factorOut(_:kept:)``.
     public static func merge<S>(_ continuing: Variable<S>, _ factored: Variable<S>) -> Variable<S> {
         Variable.concatenate([continuing, factored], axis: 1)

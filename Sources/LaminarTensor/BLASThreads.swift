@@ -10,6 +10,30 @@ public enum BLASThreads {
     /// Sets the number of threads OpenBLAS uses (`--threads N` on the command line).
     public static func set(_ n: Int) {
         BLASKernels.ensureBestKernels()
-        openblas_set_num_threads(Int32(Swift.max(1, n)))
+        configured = Swift.max(1, n)
+        openblas_set_num_threads(Int32(configured))
+    }
+
+    /// Products below this many flops run on one thread even when more are configured: on the
+    /// CNF's 512×64·64×64 products OpenBLAS's two-thread split costs more in synchronisation
+    /// than it saves (measured: a toy FFJORD iteration took 43 ms with two threads against
+    /// 37 ms with one), while 512³ products still gain ~2× from the second core.
+    public static let singleThreadFlops = 1 << 25
+
+    /// The thread count set by ``set(_:)`` (or OpenBLAS's own default until then).
+    nonisolated(unsafe) static var configured = -1
+
+    /// Runs `product` (a BLAS call of `flops` floating-point operations) on one thread when it
+    /// is too small to gain from more.
+    @inline(__always)
+    static func run(flops: Int, _ product: () -> Void) {
+        if configured < 0 { configured = Int(openblas_get_num_threads()) }
+        guard configured > 1, flops < singleThreadFlops else {
+            product()
+            return
+        }
+        openblas_set_num_threads(1)
+        product()
+        openblas_set_num_threads(Int32(configured))
     }
 }

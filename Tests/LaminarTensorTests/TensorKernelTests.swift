@@ -224,4 +224,21 @@ import Foundation
         let expected = TensorKernelTests.naiveMatmul(a.scalars.map(Double.init), b.scalars.map(Double.init), m: 37, n: 41, k: 29)
         #expect(zip(c.scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) < 1e-4 }, "core \(BLASKernels.coreName)")
     }
+
+    /// Small products run on one thread and the configured count comes back afterwards;
+    /// large ones keep every configured thread; the products are right either way.
+    @Test func smallProductsRunOnOneThread() {
+        let before = BLASThreads.count
+        defer { BLASThreads.set(before) }
+        BLASThreads.set(2)
+        var inside = 0
+        BLASThreads.run(flops: 1_000) { inside = BLASThreads.count }
+        #expect(inside == 1 && BLASThreads.count == 2)
+        BLASThreads.run(flops: BLASThreads.singleThreadFlops) { inside = BLASThreads.count }
+        #expect(inside == 2)
+        var rng = RandomGenerator(seed: 2)
+        let a = Tensor<Float>.randomNormal([64, 48], using: &rng), b = Tensor<Float>.randomNormal([48, 32], using: &rng)
+        let expected = TensorKernelTests.naiveMatmul(a.scalars.map(Double.init), b.scalars.map(Double.init), m: 64, n: 32, k: 48)
+        #expect(zip(matmul(a, b).scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) < 1e-4 })
+    }
 }

@@ -3,17 +3,13 @@
 
 Usage: Scripts/classify-table.py RUN_DIR...
 """
-import json
 import sys
+
+from run_summaries import summaries
 
 print("| model | test error | parameters | peak memory (training) | forward NFE (train / test) | time per epoch |")
 print("| --- | --- | --- | --- | --- | --- |")
-for directory in sys.argv[1:]:
-    try:
-        with open(f"{directory}/summary.json") as f:
-            s = json.load(f)
-    except (FileNotFoundError, NotADirectoryError):
-        continue
+for directory, s in summaries(sys.argv[1:]):
     nfe = "—" if s["trainNFEForward"] == 0 else f"{s['trainNFEForward']:.1f} / {s['testNFE']:.1f}"
     minutes = s["secondsPerEpoch"] / 60
     print(f"| {s['model']} | {100 * s['testError']:.2f} % | {s['parameters'] / 1e6:.3f} M | "

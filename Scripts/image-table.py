@@ -4,17 +4,13 @@ summary.json each writes at the end).
 
 Usage: Scripts/image-table.py RUN_DIR...
 """
-import json
 import sys
+
+from run_summaries import summaries
 
 print("| run | model | test bits/dim | parameters | iterations | s / iteration | NFE (train f / b) | training time |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-for directory in sys.argv[1:]:
-    try:
-        with open(f"{directory}/summary.json") as f:
-            s = json.load(f)
-    except (FileNotFoundError, NotADirectoryError):
-        continue
+for directory, s in summaries(sys.argv[1:]):
     bits = "—"
     if s.get("testBitsPerDimension") is not None:
         estimator = "" if s.get("testExactTrace") else " (Hutchinson)"

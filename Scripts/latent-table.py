@@ -4,18 +4,14 @@ and extrapolation RMSE, per model and number of observed points.
 
 Usage: Scripts/latent-table.py RUN_DIR...   (each holding the summary.json a run writes)
 """
-import json
 import statistics
 import sys
+
+from run_summaries import summaries
 from collections import defaultdict
 
 rows = defaultdict(list)
-for directory in sys.argv[1:]:
-    try:
-        with open(f"{directory}/summary.json") as f:
-            s = json.load(f)
-    except (FileNotFoundError, NotADirectoryError):
-        continue
+for directory, s in summaries(sys.argv[1:]):
     rows[(s["model"] + (" + Poisson" if s.get("poisson") else ""), s.get("points"))].append(s)
 
 

@@ -51,6 +51,35 @@ public final class CNFDynamics<Scalar: TensorScalar>: Dynamics {
         }.map { $0.detached() }
     }
 
+    /// The probes of the fused (graph-free) forms for a batch `z`, or nil when they do not
+    /// apply (Jacobian regularizer, or Hutchinson without noise).
+    private func probes(for z: Tensor<Scalar>) -> DivergenceProbes<Scalar>? {
+        guard !jacobian else { return nil }
+        switch estimator {
+        case .exact: return .exact(dimension: z.shape[1])
+        case .hutchinson: return noise.map { .hutchinson($0) }
+        }
+    }
+
+    public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        if let probes = probes(for: y[0]), let out = net.fusedDerivatives(t, y[0], probes: probes, kinetic: kinetic) {
+            evaluations += 1
+            return out
+        }
+        return graphEvaluate(t, y)
+    }
+
+    public func pullback(
+        _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar> {
+        if let probes = probes(for: y[0]),
+           let out = net.fusedPullback(t, y[0], probes: probes, kinetic: kinetic, seeds: seeds, parameters: parameters) {
+            evaluations += 1
+            return out
+        }
+        return graphPullback(t, y, seeds: seeds, parameters: parameters)
+    }
+
     private func derivatives(_ t: Variable<Scalar>, _ z: Variable<Scalar>, createGraph: Bool) -> [Variable<Scalar>] {
         if case .exact = estimator, !jacobian, let closed = net.valueAndDivergence(t, z) {
             var out = [closed.f, -closed.trace]

@@ -14,8 +14,8 @@ public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
 /// The dynamics network of a CNF: time-conditioned linear layers `d → h₁ → … → h_k → d` with a
 /// nonlinearity between layers (none after the last), as FFJORD's `ODEnet`.
 public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
-    private let layers: [any TimeConditionedLayer<Scalar>]
-    private let activation: Activation
+    let layers: [any AffineTimeConditionedLayer<Scalar>]
+    let activation: Activation
     /// FFJORD's `residual`: the field is `net(t, z) − z`, so the flow learns a correction to a
     /// contraction. The divergence of the `−z` term (−d) comes out of the same VJPs.
     public let residual: Bool
@@ -36,7 +36,7 @@ public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
         }
         self.activation = act
         let widths = [dimension] + hidden + [dimension]
-        var layers: [any TimeConditionedLayer<Scalar>] = []
+        var layers: [any AffineTimeConditionedLayer<Scalar>] = []
         for i in 0..<(widths.count - 1) {
             switch layerType {
             case .concatsquash:

@@ -1,4 +1,5 @@
 import LaminarAutodiff
+import LaminarODE
 
 /// The right-hand side `f(t, z)` of a continuous normalizing flow, evaluated on a batch.
 ///
@@ -13,10 +14,33 @@ public protocol CNFVectorField<Scalar>: AnyObject {
     /// `f` together with its divergence `tr(∂f/∂z)` ([n, 1]) in closed form, as differentiable
     /// variables; `nil` when the divergence has to come from vector–Jacobian products.
     func valueAndDivergence(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> (f: Variable<Scalar>, trace: Variable<Scalar>)?
+    /// The augmented right-hand side `[f, −div, ‖f‖²?]` computed without a graph, or nil when
+    /// the field has no such form (then ``CNFDynamics`` differentiates through the graph).
+    func fusedDerivatives(
+        _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
+    ) -> [Tensor<Scalar>]?
+    /// The adjoint's pullback of that right-hand side for the seeds `[s_z, s_Δ, s_K?]`, or nil.
+    func fusedPullback(
+        _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool,
+        seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar>?
 }
 
 extension CNFVectorField {
     public func valueAndDivergence(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> (f: Variable<Scalar>, trace: Variable<Scalar>)? {
+        nil
+    }
+
+    public func fusedDerivatives(
+        _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
+    ) -> [Tensor<Scalar>]? {
+        nil
+    }
+
+    public func fusedPullback(
+        _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool,
+        seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar>? {
         nil
     }
 

@@ -76,9 +76,10 @@ extension Tensor {
     public static func += (a: inout Tensor, b: Tensor) {
         if a.shape == b.shape {
             let n = a.count
+            guard n > 0 else { return }
             a.withUnsafeMutableBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
-                    for i in 0..<n { x[i] += y[i] }
+                    Scalar.axpy(count: n, alpha: 1, y.baseAddress!, x.baseAddress!)
                 }
             }
         } else {
@@ -90,9 +91,10 @@ extension Tensor {
     public mutating func addScaled(_ x: Tensor, _ alpha: Scalar) {
         precondition(shape == x.shape, "addScaled: shapes \(shape) and \(x.shape) differ")
         let n = count
+        guard n > 0 else { return }
         withUnsafeMutableBufferPointer { y in
             x.withUnsafeBufferPointer { xs in
-                for i in 0..<n { y[i] += alpha * xs[i] }
+                Scalar.axpy(count: n, alpha: alpha, xs.baseAddress!, y.baseAddress!)
             }
         }
     }

@@ -53,6 +53,17 @@ where Self.RawSignificand: FixedWidthInteger {
 
     /// The adjoint of ``im2col(_:_:_:)``: adds columns back into an image (overlaps accumulate).
     static func col2im(_ columns: UnsafePointer<Self>, _ image: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry)
+
+    /// `value = φ(p)`, `first = φ′(p)` and optionally `second = φ″(p)` for the activation `op`
+    /// (`tanh`, `sigmoid`, `softplus`, `relu`, `elu`, `swish`; other operations: identity).
+    static func activationDerivatives(
+        _ op: UnaryOp, _ p: UnsafePointer<Self>, value: UnsafeMutablePointer<Self>,
+        first: UnsafeMutablePointer<Self>, second: UnsafeMutablePointer<Self>?, count: Int)
+
+    /// `out = a ⊙ b (⊙ c)`, or `out += …` when `accumulate` is set; contiguous operands.
+    static func productKernel(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>?,
+        _ out: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool)
 }
 
 // The two conformances are deliberately spelled out: each forwards to the generic kernels with a
@@ -123,6 +134,20 @@ extension Float: TensorScalar {
     public static func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
         applyCol2im(columns, image, geometry)
     }
+
+    public static func activationDerivatives(
+        _ op: UnaryOp, _ p: UnsafePointer<Float>, value: UnsafeMutablePointer<Float>,
+        first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>?, count: Int
+    ) {
+        applyActivationDerivativesFloat(op, p, value, first, second, count)
+    }
+
+    public static func productKernel(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>?,
+        _ out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
+    ) {
+        applyProduct(a, b, c, out, count, accumulate: accumulate)
+    }
 }
 
 extension Double: TensorScalar {
@@ -184,5 +209,19 @@ extension Double: TensorScalar {
 
     public static func col2im(_ columns: UnsafePointer<Double>, _ image: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
         applyCol2im(columns, image, geometry)
+    }
+
+    public static func activationDerivatives(
+        _ op: UnaryOp, _ p: UnsafePointer<Double>, value: UnsafeMutablePointer<Double>,
+        first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>?, count: Int
+    ) {
+        applyActivationDerivatives(op, p, value, first, second, count)
+    }
+
+    public static func productKernel(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>?,
+        _ out: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
+    ) {
+        applyProduct(a, b, c, out, count, accumulate: accumulate)
     }
 }

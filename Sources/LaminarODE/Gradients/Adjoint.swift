@@ -44,13 +44,9 @@ func solveAdjoint<D: Dynamics>(
     ) { outputGradients, _ in
         // outputGradients[k-1] is the gradient of the state at times[k].
         let augmented = { (t: Double, s: TensorList<S>) -> TensorList<S> in
-            withGradient {
-                let y = s.components[0..<m].map { Variable($0, requiresGradient: true) }
-                let dy = f(Variable(Tensor(S(t))), y)
-                let seeds = s.components[m..<(2 * m)].map { Variable($0) }
-                let vjps = gradients(of: dy, wrt: y + params, seeds: seeds)
-                return TensorList(dy.map(\.value) + vjps.map { -$0.value })
-            }
+            let p = f.pullback(
+                t, Array(s.components[0..<m]), seeds: Array(s.components[m..<(2 * m)]), parameters: params)
+            return TensorList(p.value + (p.stateGradients + p.parameterGradients).map { $0.map(.negate) })
         }
         var a = outputGradients[outputGradients.count - 1]
         var aTheta = params.map { Tensor<S>(zeros: $0.shape) }

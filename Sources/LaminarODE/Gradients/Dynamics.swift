@@ -13,6 +13,33 @@ public protocol Dynamics {
     func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>]
     /// The parameters θ that gradients are taken with respect to (leaves).
     var parameters: [Variable<Scalar>] { get }
+    /// `dy/dt` on plain tensors with no graph recorded (forward solves of the adjoint, sampling,
+    /// time gradients). The default evaluates ``callAsFunction(_:_:)``; dynamics with a faster
+    /// graph-free form provide it here.
+    func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>]
+    /// The right-hand side of the adjoint's augmented system at `(t, y)`: `dy/dt` together with
+    /// the vector–Jacobian products `sᵀ ∂f/∂y` and `sᵀ ∂f/∂θ` for the seeds `s` (one per state
+    /// component) and the parameters θ = `parameters` (a subset of ``parameters``, in order).
+    /// The default differentiates ``callAsFunction(_:_:)`` through a recorded graph.
+    func pullback(
+        _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar>
+}
+
+/// `dy/dt` with its vector–Jacobian products (see ``Dynamics/pullback(_:_:seeds:parameters:)``).
+public struct DynamicsPullback<Scalar: TensorScalar> {
+    /// `dy/dt`, one tensor per state component.
+    public var value: [Tensor<Scalar>]
+    /// `sᵀ ∂f/∂y`, one per state component.
+    public var stateGradients: [Tensor<Scalar>]
+    /// `sᵀ ∂f/∂θ`, one per requested parameter.
+    public var parameterGradients: [Tensor<Scalar>]
+
+    public init(value: [Tensor<Scalar>], stateGradients: [Tensor<Scalar>], parameterGradients: [Tensor<Scalar>]) {
+        self.value = value
+        self.stateGradients = stateGradients
+        self.parameterGradients = parameterGradients
+    }
 }
 
 /// Dynamics from a closure (tests, small problems).
@@ -34,10 +61,35 @@ public struct ClosureDynamics<Scalar: TensorScalar>: Dynamics {
 }
 
 extension Dynamics {
-    /// Evaluates on plain tensors with no graph recorded.
-    func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+    public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        graphEvaluate(t, y)
+    }
+
+    public func pullback(
+        _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar> {
+        graphPullback(t, y, seeds: seeds, parameters: parameters)
+    }
+
+    /// ``evaluate(_:_:)`` through ``callAsFunction(_:_:)`` with no graph recorded.
+    public func graphEvaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         withoutGradient {
             self(Variable(Tensor(Scalar(t))), y.map { Variable($0) }).map(\.value)
+        }
+    }
+
+    /// ``pullback(_:_:seeds:parameters:)`` by reverse-mode differentiation of
+    /// ``callAsFunction(_:_:)``.
+    public func graphPullback(
+        _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
+    ) -> DynamicsPullback<Scalar> {
+        withGradient {
+            let state = y.map { Variable($0, requiresGradient: true) }
+            let dy = self(Variable(Tensor(Scalar(t))), state)
+            let vjps = gradients(of: dy, wrt: state + parameters, seeds: seeds.map { Variable($0) })
+            return DynamicsPullback(
+                value: dy.map(\.value), stateGradients: vjps.prefix(y.count).map(\.value),
+                parameterGradients: vjps.dropFirst(y.count).map(\.value))
         }
     }
 }

@@ -37,18 +37,28 @@ public enum DivergenceProbes<Scalar: TensorScalar> {
         }
     }
 
-    /// Probe `i` for a batch of `rows`.
-    public func probe(_ i: Int, rows: Int) -> Tensor<Scalar> {
+    /// Probe `i` restricted to `rows` of the batch.
+    public func probe(_ i: Int, rows: Range<Int>) -> Tensor<Scalar> {
         switch self {
-        case .hutchinson(let noise): return noise
+        case .hutchinson(let noise): return rowBlock(noise, rows)
         case .exact(let d):
-            var e = Tensor<Scalar>(zeros: [rows, d])
+            var e = Tensor<Scalar>(zeros: [rows.count, d])
             e.withUnsafeMutableBufferPointer { buf in
-                for r in 0..<rows { buf[r * d + i] = 1 }
+                for r in 0..<rows.count { buf[r * d + i] = 1 }
             }
             return e
         }
     }
+}
+
+/// Rows `rows` of `x` (no copy when they are all of them).
+private func rowBlock<S>(_ x: Tensor<S>, _ rows: Range<Int>) -> Tensor<S> {
+    rows == 0..<x.shape[0] ? x : x.slice(axis: 0, rows)
+}
+
+/// Blocks of rows stacked back into one batch.
+private func stackRows<S>(_ parts: [Tensor<S>]) -> Tensor<S> {
+    parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
 }
 
 extension Activation {
@@ -139,27 +149,66 @@ extension ODENet {
         return out
     }
 
-    /// `[f, −div, ‖f‖²?]` at `(t, z)` with no graph: the CNF's augmented right-hand side.
+    /// `[f, −div, ‖f‖²?]` at `(t, z)` with no graph: the CNF's augmented right-hand side. With
+    /// more than one thread configured, blocks of rows run concurrently.
     public func fusedDerivatives(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
     ) -> [Tensor<Scalar>]? {
-        let pass = forwardPass(affineMaps(t), z, second: false)
-        var divergence: Tensor<Scalar>? = nil
-        for i in 0..<probes.count {
-            let e = probes.probe(i, rows: z.shape[0])
-            let term = probeTerm(probeChain(pass, e, keep: false).vjp, e)
-            divergence = divergence.map { $0 + term } ?? term
+        let maps = affineMaps(t)
+        let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
+            let pass = forwardPass(maps, rowBlock(z, rows), second: false)
+            var divergence: Tensor<Scalar>? = nil
+            for i in 0..<probes.count {
+                let e = probes.probe(i, rows: rows)
+                let term = probeTerm(probeChain(pass, e, keep: false).vjp, e)
+                divergence = divergence.map { $0 + term } ?? term
+            }
+            return components(pass, divergence: divergence, kinetic: kinetic)
         }
-        return components(pass, divergence: divergence, kinetic: kinetic)
+        return parts[0].indices.map { c in stackRows(parts.map { $0[c] }) }
     }
 
     /// The augmented right-hand side with its vector–Jacobian products for the seeds
-    /// `[s_z, s_Δ, s_K?]`.
+    /// `[s_z, s_Δ, s_K?]`. Blocks of rows run concurrently when more than one thread is
+    /// configured; their parameter gradients are summed.
     public func fusedPullback(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool,
         seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
     ) -> DynamicsPullback<Scalar>? {
         let maps = affineMaps(t)
+        let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
+            blockPullback(
+                maps, rowBlock(z, rows), probes: probes, rows: rows, kinetic: kinetic,
+                seeds: seeds.map { rowBlock($0, rows) })
+        }
+        var weightGradients = parts[0].weightGradients, biasGradients = parts[0].biasGradients
+        for part in parts.dropFirst() {
+            for l in layers.indices {
+                weightGradients[l] += part.weightGradients[l]
+                biasGradients[l] += part.biasGradients[l]
+            }
+        }
+
+        // θ through the small maps (Ŵ_l, β_l) ← θ, each layer's pullback written out.
+        var byParameter: [ObjectIdentifier: Tensor<Scalar>] = [:]
+        for (l, layer) in layers.enumerated() {
+            let grads = layer.affinePullback(
+                t: Scalar(t), weight: weightGradients[l], bias: maps[l].bias == nil ? nil : biasGradients[l])
+            for ((_, parameter), g) in zip(layer.namedParameters, grads) { byParameter[ObjectIdentifier(parameter)] = g }
+        }
+        let parameterGradients = parameters.map { byParameter[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
+        var stateGradients = [stackRows(parts.map(\.zGradient)), Tensor<Scalar>(zeros: seeds[1].shape)]
+        if kinetic { stateGradients.append(Tensor(zeros: seeds[2].shape)) }
+        let value = parts[0].value.indices.map { c in stackRows(parts.map { $0.value[c] }) }
+        return DynamicsPullback(value: value, stateGradients: stateGradients, parameterGradients: parameterGradients)
+    }
+
+    /// One block of rows of ``fusedPullback(_:_:probes:kinetic:seeds:parameters:)``: values,
+    /// the state gradient, and the gradients of every layer's Ŵ_l and β_l.
+    private func blockPullback(
+        _ maps: [(weight: Tensor<Scalar>, bias: Tensor<Scalar>?)], _ z: Tensor<Scalar>,
+        probes: DivergenceProbes<Scalar>, rows: Range<Int>, kinetic: Bool, seeds: [Tensor<Scalar>]
+    ) -> (value: [Tensor<Scalar>], zGradient: Tensor<Scalar>, weightGradients: [Tensor<Scalar>], biasGradients: [Tensor<Scalar>]) {
         let pass = forwardPass(maps, z, second: true)
         let layerCount = maps.count, n = z.shape[0]
 
@@ -175,7 +224,7 @@ extension ODENet {
         // Each probe chain, then its reverse.
         var divergence: Tensor<Scalar>? = nil
         for i in 0..<probes.count {
-            let e = probes.probe(i, rows: n)
+            let e = probes.probe(i, rows: rows)
             let chain = probeChain(pass, e, keep: true)
             let term = probeTerm(chain.vjp, e)
             divergence = divergence.map { $0 + term } ?? term
@@ -194,10 +243,10 @@ extension ODENet {
         }
 
         // Reverse of the forward chain.
-        var biasGradients = [Tensor<Scalar>](repeating: Tensor(zeros: [0]), count: layerCount)
+        var biasGradients = [Tensor<Scalar>]()
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let pBar = preGradients[l] ?? Tensor(zeros: [n, pass.weights[l].shape[0]])
-            biasGradients[l] = pBar.sum(axes: [0])
+            biasGradients.append(pBar.sum(axes: [0]))
             weightGradients[l].addMatmul(pBar, transposeA: true, pass.inputs[l])
             let hBar = matmul(pBar, pass.weights[l])
             if l > 0 {
@@ -210,18 +259,6 @@ extension ODENet {
                 zGradient += hBar
             }
         }
-
-        // θ through the small maps (Ŵ_l, β_l) ← θ, each layer's pullback written out.
-        var byParameter: [ObjectIdentifier: Tensor<Scalar>] = [:]
-        for (l, layer) in layers.enumerated() {
-            let grads = layer.affinePullback(
-                t: Scalar(t), weight: weightGradients[l], bias: maps[l].bias == nil ? nil : biasGradients[l])
-            for ((_, parameter), g) in zip(layer.namedParameters, grads) { byParameter[ObjectIdentifier(parameter)] = g }
-        }
-        let parameterGradients = parameters.map { byParameter[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
-        var stateGradients = [zGradient, Tensor<Scalar>(zeros: seeds[1].shape)]
-        if kinetic { stateGradients.append(Tensor(zeros: seeds[2].shape)) }
-        let value = components(pass, divergence: divergence, kinetic: kinetic)
-        return DynamicsPullback(value: value, stateGradients: stateGradients, parameterGradients: parameterGradients)
+        return (components(pass, divergence: divergence, kinetic: kinetic), zGradient, weightGradients, biasGradients.reversed())
     }
 }

@@ -11,6 +11,7 @@ public enum BLASThreads {
     public static func set(_ n: Int) {
         BLASKernels.ensureBestKernels()
         configured = Swift.max(1, n)
+        requested = configured
         openblas_set_num_threads(Int32(configured))
     }
 
@@ -23,12 +24,33 @@ public enum BLASThreads {
     /// The thread count set by ``set(_:)`` (or OpenBLAS's own default until then).
     nonisolated(unsafe) static var configured = -1
 
+    /// Set while ``withOneThreadPerProduct(_:)`` runs: OpenBLAS is held at one thread and
+    /// ``run(flops:_:)`` leaves the setting alone (it is shared by the calling threads).
+    nonisolated(unsafe) static var pinned = false
+
+    /// The thread count set by ``set(_:)``; 1 until it is called (OpenBLAS's own default does
+    /// not turn on row parallelism).
+    public static var configuredCount: Int { requested }
+    nonisolated(unsafe) static var requested = 1
+
+    /// Runs `body` with every BLAS product on one thread: for callers that parallelise over
+    /// independent work themselves (``RowParallel``).
+    static func withOneThreadPerProduct(_ body: () -> Void) {
+        BLASKernels.ensureBestKernels()
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        pinned = true
+        body()
+        pinned = false
+        openblas_set_num_threads(previous)
+    }
+
     /// Runs `product` (a BLAS call of `flops` floating-point operations) on one thread when it
     /// is too small to gain from more.
     @inline(__always)
     static func run(flops: Int, _ product: () -> Void) {
         if configured < 0 { configured = Int(openblas_get_num_threads()) }
-        guard configured > 1, flops < singleThreadFlops else {
+        guard configured > 1, !pinned, flops < singleThreadFlops else {
             product()
             return
         }

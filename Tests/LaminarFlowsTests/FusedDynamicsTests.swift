@@ -75,6 +75,36 @@ import _LaminarTestSupport
         }
     }
 
+    /// With two threads the batch splits into row blocks evaluated concurrently; values and
+    /// gradients agree with the graph (and with one block) to rounding.
+    @Test(arguments: [false, true])
+    func rowBlocksAgreeWithOneBlock(exact: Bool) throws {
+        let c = Case(activation: "softplus", layerType: .concatsquash, residual: true, exact: exact, kinetic: true)
+        var rng = RandomGenerator(seed: 12)
+        let net = try ODENet<Double>(
+            dimension: 2, hidden: [16, 16], layerType: .concatsquash, activation: c.activation, residual: true, using: &rng)
+        let dynamics = CNFDynamics(net: net, estimator: exact ? .exact : .hutchinson(.rademacher))
+        dynamics.kinetic = true
+        let n = 300
+        dynamics.noise = HutchinsonNoise.rademacher.draw([n, 2], using: &rng)
+        let y = [Tensor<Double>.randomNormal([n, 2], using: &rng), Tensor(zeros: [n, 1]), Tensor(zeros: [n, 1])]
+        let seeds = y.map { Tensor<Double>.randomNormal($0.shape, using: &rng) }
+        #expect(RowParallel.$threadCount.withValue(2) { RowParallel.blocks(rows: n).count } == 2)
+        let one = RowParallel.$threadCount.withValue(1) {
+            (dynamics.evaluate(0.3, y), dynamics.pullback(0.3, y, seeds: seeds, parameters: dynamics.parameters))
+        }
+        let two = RowParallel.$threadCount.withValue(2) {
+            (dynamics.evaluate(0.3, y), dynamics.pullback(0.3, y, seeds: seeds, parameters: dynamics.parameters))
+        }
+        let graph = dynamics.graphPullback(0.3, y, seeds: seeds, parameters: dynamics.parameters)
+        for (a, b) in zip(two.0, one.0) { #expect(isClose(a, b, rtol: 1e-13, atol: 1e-14)) }
+        for (a, b) in zip(two.1.value, graph.value) { #expect(isClose(a, b, rtol: 1e-12, atol: 1e-13)) }
+        for (a, b) in zip(two.1.stateGradients + two.1.parameterGradients, graph.stateGradients + graph.parameterGradients) {
+            #expect(isClose(a, b, rtol: 1e-10, atol: 1e-12), "\(maxAbsDifference(a, b))")
+        }
+        for (a, b) in zip(two.1.parameterGradients, one.1.parameterGradients) { #expect(isClose(a, b, rtol: 1e-12, atol: 1e-13)) }
+    }
+
     /// A subset of the parameters (frozen layers) gets exactly its own gradients, in order.
     @Test func pullbackHonoursTheRequestedParameters() throws {
         let c = Case(activation: "tanh", layerType: .concatsquash, residual: false, exact: false, kinetic: false)

@@ -228,8 +228,11 @@ import Foundation
     /// Small products run on one thread and the configured count comes back afterwards;
     /// large ones keep every configured thread; the products are right either way.
     @Test func smallProductsRunOnOneThread() {
-        let before = BLASThreads.count
-        defer { BLASThreads.set(before) }
+        let before = BLASThreads.count, requestedBefore = BLASThreads.requested
+        defer {
+            BLASThreads.set(before)
+            BLASThreads.requested = requestedBefore
+        }
         BLASThreads.set(2)
         var inside = 0
         BLASThreads.run(flops: 1_000) { inside = BLASThreads.count }

@@ -69,10 +69,21 @@ func autodiffCase(_ s: BenchSettings) throws -> [Measurement] {
             _ = gradients(of: trace, wrt: net.parameters)
         }
     }
+    // The same quantities through the graph-free CNF dynamics (what the solver calls).
+    let dynamics = CNFDynamics(net: net, estimator: .hutchinson(.gaussian))
+    dynamics.noise = e.value
+    let y = [z, Tensor<Float>(zeros: [512, 1])]
+    let seeds = [Tensor<Float>.randomNormal([512, 2], using: &rng), Tensor<Float>.randomNormal([512, 1], using: &rng)]
+    let fusedForward = Harness.time(repeats: s.repeats * 5) { _ = dynamics.evaluate(0.25, y) }
+    let fusedPullback = Harness.time(repeats: s.repeats * 5) {
+        _ = dynamics.pullback(0.25, y, seeds: seeds, parameters: net.parameters)
+    }
     return [
         Harness.summarize("forward (512×2, 64-64-64 concatsquash tanh)", forward),
         Harness.summarize("forward + VJP εᵀ∂f/∂z (createGraph)", vjp),
         Harness.summarize("forward + VJP + ∂(εᵀ∂f/∂z ε)/∂θ (double VJP)", double),
+        Harness.summarize("fused f and εᵀ(∂f/∂z)ε (CNF dynamics, no graph)", fusedForward),
+        Harness.summarize("fused adjoint pullback of [f, −div] wrt z, θ", fusedPullback),
     ]
 }
 

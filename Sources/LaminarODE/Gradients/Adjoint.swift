@@ -43,13 +43,18 @@ func solveAdjoint<D: Dynamics>(
         name: "odeint.adjoint", y0: y0, parameters: params, outputs: Array(stored.dropFirst())
     ) { outputGradients, _ in
         // outputGradients[k-1] is the gradient of the state at times[k].
+        // a_θ travels as one flat component: the solver's per-component work (stage
+        // combinations, error norms) then does not grow with the number of parameter tensors.
+        let sizes = params.map(\.count)
         let augmented = { (t: Double, s: TensorList<S>) -> TensorList<S> in
             let p = f.pullback(
                 t, Array(s.components[0..<m]), seeds: Array(s.components[m..<(2 * m)]), parameters: params)
-            return TensorList(p.value + (p.stateGradients + p.parameterGradients).map { $0.map(.negate) })
+            var out = p.value + p.stateGradients.map { $0.map(.negate) }
+            if !params.isEmpty { out.append(flatten(p.parameterGradients).map(.negate)) }
+            return TensorList(out)
         }
         var a = outputGradients[outputGradients.count - 1]
-        var aTheta = params.map { Tensor<S>(zeros: $0.shape) }
+        var aTheta = params.isEmpty ? [] : [Tensor<S>(zeros: [sizes.reduce(0, +)])]
         for k in stride(from: times.count - 1, through: 1, by: -1) {
             let start = TensorList(stored[k] + a + aTheta)
             do {
@@ -78,7 +83,22 @@ func solveAdjoint<D: Dynamics>(
                 for c in 0..<m { a[c] += outputGradients[k - 2][c] }
             }
         }
-        return a + aTheta
+        return a + (params.isEmpty ? [] : unflatten(aTheta[0], like: params.map(\.shape)))
     }
     return ODEIntResult(states: [y0] + states, stats: forward.stats, backwardStats: backwardStats)
+}
+
+/// The tensors' elements one after another, as a rank-1 tensor.
+func flatten<S: TensorScalar>(_ tensors: [Tensor<S>]) -> Tensor<S> {
+    Tensor.concatenate(tensors.map { $0.reshaped([-1]) }, axis: 0)
+}
+
+/// Rank-1 `flat` cut into tensors of `shapes` (the inverse of ``flatten(_:)``).
+func unflatten<S: TensorScalar>(_ flat: Tensor<S>, like shapes: [[Int]]) -> [Tensor<S>] {
+    var start = 0
+    return shapes.map { shape in
+        let count = shape.reduce(1, *)
+        defer { start += count }
+        return flat.slice(axis: 0, start..<(start + count)).reshaped(shape)
+    }
 }

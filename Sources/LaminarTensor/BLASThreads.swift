@@ -1,18 +1,25 @@
 import CBLAS
 
 /// Thread control of the BLAS library.
+///
+/// After ``set(_:)``, OpenBLAS idles at one thread: products too small to gain from more run on
+/// the calling thread, and only products of at least ``singleThreadFlops`` raise the count for
+/// their duration. Keeping OpenBLAS at one thread between products matters: every change of
+/// its thread count wakes its worker threads, which then spin (`sched_yield`) for a while on the
+/// other cores — cores that ``RowParallel`` wants for its own blocks of rows.
 public enum BLASThreads {
-    /// Number of threads OpenBLAS uses for one matrix product.
+    /// The configured thread count (``set(_:)``), or OpenBLAS's own count when never set.
     public static var count: Int {
-        Int(openblas_get_num_threads())
+        configured > 0 ? configured : Int(openblas_get_num_threads())
     }
 
-    /// Sets the number of threads OpenBLAS uses (`--threads N` on the command line).
+    /// Sets the number of threads (`--threads N` on the command line): OpenBLAS threads for
+    /// large products and ``RowParallel`` blocks for row-independent work.
     public static func set(_ n: Int) {
         BLASKernels.ensureBestKernels()
         configured = Swift.max(1, n)
         requested = configured
-        openblas_set_num_threads(Int32(configured))
+        openblas_set_num_threads(1)
     }
 
     /// Products below this many flops run on one thread even when more are configured: on the
@@ -21,11 +28,10 @@ public enum BLASThreads {
     /// 37 ms with one), while 512³ products still gain ~2× from the second core.
     public static let singleThreadFlops = 1 << 25
 
-    /// The thread count set by ``set(_:)`` (or OpenBLAS's own default until then).
+    /// The thread count set by ``set(_:)``; −1 until then (OpenBLAS manages its own threads).
     nonisolated(unsafe) static var configured = -1
 
-    /// Set while ``withOneThreadPerProduct(_:)`` runs: OpenBLAS is held at one thread and
-    /// ``run(flops:_:)`` leaves the setting alone (it is shared by the calling threads).
+    /// Set while ``withOneThreadPerProduct(_:)`` runs: every product stays on its calling thread.
     nonisolated(unsafe) static var pinned = false
 
     /// The thread count set by ``set(_:)``; 1 until it is called (OpenBLAS's own default does
@@ -33,29 +39,34 @@ public enum BLASThreads {
     public static var configuredCount: Int { requested }
     nonisolated(unsafe) static var requested = 1
 
-    /// Runs `body` with every BLAS product on one thread: for callers that parallelise over
-    /// independent work themselves (``RowParallel``).
+    /// The number of threads OpenBLAS would use for a product right now (settable for tests).
+    static var openBLASThreads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// Runs `body` with every BLAS product on its calling thread: for callers that parallelise
+    /// over independent work themselves (``RowParallel``).
     static func withOneThreadPerProduct(_ body: () -> Void) {
         BLASKernels.ensureBestKernels()
         let previous = openblas_get_num_threads()
-        openblas_set_num_threads(1)
+        if previous != 1 { openblas_set_num_threads(1) }
         pinned = true
         body()
         pinned = false
-        openblas_set_num_threads(previous)
+        if previous != 1 { openblas_set_num_threads(previous) }
     }
 
-    /// Runs `product` (a BLAS call of `flops` floating-point operations) on one thread when it
-    /// is too small to gain from more.
+    /// Runs `product` (a BLAS call of `flops` floating-point operations) with every configured
+    /// thread when it is large enough to gain from them, on the calling thread otherwise.
     @inline(__always)
     static func run(flops: Int, _ product: () -> Void) {
-        if configured < 0 { configured = Int(openblas_get_num_threads()) }
-        guard configured > 1, !pinned, flops < singleThreadFlops else {
+        guard configured > 1, !pinned, flops >= singleThreadFlops else {
             product()
             return
         }
-        openblas_set_num_threads(1)
-        product()
         openblas_set_num_threads(Int32(configured))
+        product()
+        openblas_set_num_threads(1)
     }
 }

@@ -225,20 +225,27 @@ import Foundation
         #expect(zip(c.scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) < 1e-4 }, "core \(BLASKernels.coreName)")
     }
 
-    /// Small products run on one thread and the configured count comes back afterwards;
-    /// large ones keep every configured thread; the products are right either way.
+    /// Small products run on one thread, large ones on every configured thread, and OpenBLAS
+    /// idles at one thread in between (so its workers sleep); the products are right either way.
     @Test func smallProductsRunOnOneThread() {
-        let before = BLASThreads.count, requestedBefore = BLASThreads.requested
+        let configuredBefore = BLASThreads.configured, requestedBefore = BLASThreads.requested
+        let openBLASBefore = BLASThreads.openBLASThreads
         defer {
-            BLASThreads.set(before)
+            BLASThreads.configured = configuredBefore
             BLASThreads.requested = requestedBefore
+            BLASThreads.openBLASThreads = openBLASBefore
         }
         BLASThreads.set(2)
+        #expect(BLASThreads.count == 2 && BLASThreads.openBLASThreads == 1)
         var inside = 0
-        BLASThreads.run(flops: 1_000) { inside = BLASThreads.count }
-        #expect(inside == 1 && BLASThreads.count == 2)
-        BLASThreads.run(flops: BLASThreads.singleThreadFlops) { inside = BLASThreads.count }
-        #expect(inside == 2)
+        BLASThreads.run(flops: 1_000) { inside = BLASThreads.openBLASThreads }
+        #expect(inside == 1)
+        BLASThreads.run(flops: BLASThreads.singleThreadFlops) { inside = BLASThreads.openBLASThreads }
+        #expect(inside == 2 && BLASThreads.openBLASThreads == 1)
+        BLASThreads.withOneThreadPerProduct {
+            BLASThreads.run(flops: BLASThreads.singleThreadFlops) { inside = BLASThreads.openBLASThreads }
+        }
+        #expect(inside == 1)
         var rng = RandomGenerator(seed: 2)
         let a = Tensor<Float>.randomNormal([64, 48], using: &rng), b = Tensor<Float>.randomNormal([48, 32], using: &rng)
         let expected = TensorKernelTests.naiveMatmul(a.scalars.map(Double.init), b.scalars.map(Double.init), m: 64, n: 32, k: 48)

@@ -194,7 +194,7 @@ extension ODENet {
         for (l, layer) in layers.enumerated() {
             let grads = layer.affinePullback(
                 t: Scalar(t), weight: weightGradients[l], bias: maps[l].bias == nil ? nil : biasGradients[l])
-            for ((_, parameter), g) in zip(layer.namedParameters, grads) { byParameter[ObjectIdentifier(parameter)] = g }
+            for (parameter, g) in zip(layerParameters[l], grads) { byParameter[ObjectIdentifier(parameter)] = g }
         }
         let parameterGradients = parameters.map { byParameter[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
         var stateGradients = [stackRows(parts.map(\.zGradient)), Tensor<Scalar>(zeros: seeds[1].shape)]

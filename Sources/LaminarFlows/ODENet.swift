@@ -16,6 +16,9 @@ public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
 public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
     let layers: [any AffineTimeConditionedLayer<Scalar>]
     let activation: Activation
+    /// Each layer's parameters in `namedParameters` order (the names are built on demand, the
+    /// fused pullback needs only the variables).
+    let layerParameters: [[Variable<Scalar>]]
     /// FFJORD's `residual`: the field is `net(t, z) − z`, so the flow learns a correction to a
     /// contraction. The divergence of the `−z` term (−d) comes out of the same VJPs.
     public let residual: Bool
@@ -48,6 +51,7 @@ public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
             }
         }
         self.layers = layers
+        self.layerParameters = layers.map { $0.namedParameters.map(\.1) }
     }
 
     /// `f(t, z)` for a batch `z` ([n, d]) at time `t` (rank 0).

@@ -88,12 +88,17 @@ extension Array: ODEState where Element == Double {
 
 extension Tensor: ODEState {
     public static func combine(_ base: Tensor, _ coefficients: [Double], _ terms: [Tensor]) -> Tensor {
-        let used = zip(coefficients, terms).filter { $0.0 != 0 }
-        guard !used.isEmpty, base.count > 0 else { return base }
-        for (_, term) in used {
-            precondition(term.shape == base.shape, "ODE state: shapes \(term.shape) and \(base.shape) differ")
+        var out = base
+        let n = base.count
+        out.withUnsafeMutableBufferPointer { y in
+            for (c, term) in zip(coefficients, terms) where c != 0 {
+                precondition(term.shape == base.shape, "ODE state: shapes \(term.shape) and \(base.shape) differ")
+                term.withUnsafeBufferPointer { x in
+                    Scalar.axpy(count: n, alpha: Scalar(c), x.baseAddress!, y.baseAddress!)
+                }
+            }
         }
-        return Tensor.linearCombination(base, used.map { Scalar($0.0) }, used.map(\.1))
+        return out
     }
 
     public static func errorComponents(

@@ -104,33 +104,3 @@ func applyProduct<S: TensorScalar>(
     case (let c?, true): for i in 0..<n { out[i] += a[i] * b[i] * c[i] }
     }
 }
-
-/// `out = base + Σ_k c_k · terms_k` over `n` elements, up to four terms per pass (a solver
-/// stage's combination in one or two passes instead of one BLAS call per term).
-func applyLinearCombination<S: TensorScalar>(
-    _ base: UnsafePointer<S>, _ c: [S], _ t: [UnsafePointer<S>], _ out: UnsafeMutablePointer<S>, _ n: Int
-) {
-    var k = 0
-    var source = base
-    repeat {
-        switch Swift.min(4, c.count - k) {
-        case 0:
-            if UnsafePointer(out) != source { out.update(from: source, count: n) }
-        case 1:
-            let (c0, t0) = (c[k], t[k])
-            for i in 0..<n { out[i] = source[i] + c0 * t0[i] }
-        case 2:
-            let (c0, t0, c1, t1) = (c[k], t[k], c[k + 1], t[k + 1])
-            for i in 0..<n { out[i] = source[i] + c0 * t0[i] + c1 * t1[i] }
-        case 3:
-            let (c0, t0, c1, t1, c2, t2) = (c[k], t[k], c[k + 1], t[k + 1], c[k + 2], t[k + 2])
-            for i in 0..<n { out[i] = source[i] + c0 * t0[i] + c1 * t1[i] + c2 * t2[i] }
-        default:
-            let (c0, t0, c1, t1) = (c[k], t[k], c[k + 1], t[k + 1])
-            let (c2, t2, c3, t3) = (c[k + 2], t[k + 2], c[k + 3], t[k + 3])
-            for i in 0..<n { out[i] = source[i] + c0 * t0[i] + c1 * t1[i] + c2 * t2[i] + c3 * t3[i] }
-        }
-        k += Swift.min(4, c.count - k)
-        source = UnsafePointer(out)
-    } while k < c.count
-}

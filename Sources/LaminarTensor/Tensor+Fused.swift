@@ -88,19 +88,3 @@ extension Tensor {
         }
     }
 }
-
-extension Tensor {
-    /// `base + Σ_k coefficients[k] · terms[k]` (tensors of one shape) in ⌈k/4⌉ passes.
-    public static func linearCombination(_ base: Tensor, _ coefficients: [Scalar], _ terms: [Tensor]) -> Tensor {
-        precondition(coefficients.count == terms.count && terms.allSatisfy { $0.count == base.count },
-                     "linearCombination: \(terms.count) terms for \(coefficients.count) coefficients, base \(base.shape)")
-        guard base.count > 0 else { return base }
-        // `terms` holds the storages for the whole call, so the pointers stay valid.
-        let pointers = terms.map { UnsafePointer($0.storage.pointer) }
-        return Tensor(shape: base.shape) { out in
-            Scalar.linearCombination(
-                UnsafePointer(base.storage.pointer), coefficients: coefficients, terms: pointers, out.baseAddress!,
-                count: base.count)
-        }
-    }
-}

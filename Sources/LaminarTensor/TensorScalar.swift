@@ -60,12 +60,6 @@ where Self.RawSignificand: FixedWidthInteger {
         _ op: UnaryOp, _ p: UnsafePointer<Self>, value: UnsafeMutablePointer<Self>,
         first: UnsafeMutablePointer<Self>, second: UnsafeMutablePointer<Self>?, count: Int)
 
-    /// `out = base + Σ_k coefficients[k] · terms[k]` over `count` contiguous elements (`out` may
-    /// be `base`).
-    static func linearCombination(
-        _ base: UnsafePointer<Self>, coefficients: [Self], terms: [UnsafePointer<Self>],
-        _ out: UnsafeMutablePointer<Self>, count: Int)
-
     /// `out = a ⊙ b (⊙ c)`, or `out += …` when `accumulate` is set; contiguous operands.
     static func productKernel(
         _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>?,
@@ -148,13 +142,6 @@ extension Float: TensorScalar {
         applyActivationDerivativesFloat(op, p, value, first, second, count)
     }
 
-    public static func linearCombination(
-        _ base: UnsafePointer<Float>, coefficients: [Float], terms: [UnsafePointer<Float>],
-        _ out: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        applyLinearCombination(base, coefficients, terms, out, count)
-    }
-
     public static func productKernel(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>?,
         _ out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
@@ -229,13 +216,6 @@ extension Double: TensorScalar {
         first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>?, count: Int
     ) {
         applyActivationDerivatives(op, p, value, first, second, count)
-    }
-
-    public static func linearCombination(
-        _ base: UnsafePointer<Double>, coefficients: [Double], terms: [UnsafePointer<Double>],
-        _ out: UnsafeMutablePointer<Double>, count: Int
-    ) {
-        applyLinearCombination(base, coefficients, terms, out, count)
     }
 
     public static func productKernel(

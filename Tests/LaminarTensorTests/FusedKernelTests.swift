@@ -50,19 +50,6 @@ import _LaminarTestSupport
         #expect(isClose(acc, c + a * b + a * b * c, rtol: 1e-14, atol: 1e-15))
     }
 
-    /// `base + Σ c_k t_k` for every term count up to nine (passes of up to four terms).
-    @Test func linearCombinationMatchesTheSum() {
-        var rng = RandomGenerator(seed: 8)
-        let base = Tensor<Double>.randomNormal([3, 7], using: &rng)
-        for k in 0...9 {
-            let terms = (0..<k).map { _ in Tensor<Double>.randomNormal([3, 7], using: &rng) }
-            let c = (0..<k).map { Double($0) * 0.37 - 1.1 }
-            var expected = base
-            for (ci, t) in zip(c, terms) { expected = expected + t * ci }
-            #expect(isClose(Tensor.linearCombination(base, c, terms), expected, rtol: 1e-14, atol: 1e-14), "\(k) terms")
-        }
-    }
-
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func addMatmulAccumulates(transposeA: Bool, transposeB: Bool) {
         var rng = RandomGenerator(seed: 6)

@@ -18,7 +18,6 @@ public enum BLASThreads {
     public static func set(_ n: Int) {
         BLASKernels.ensureBestKernels()
         configured = Swift.max(1, n)
-        requested = configured
         openblas_set_num_threads(1)
     }
 
@@ -36,8 +35,7 @@ public enum BLASThreads {
 
     /// The thread count set by ``set(_:)``; 1 until it is called (OpenBLAS's own default does
     /// not turn on row parallelism).
-    public static var configuredCount: Int { requested }
-    nonisolated(unsafe) static var requested = 1
+    public static var configuredCount: Int { Swift.max(1, configured) }
 
     /// The number of threads OpenBLAS would use for a product right now (settable for tests).
     static var openBLASThreads: Int {

@@ -228,11 +228,10 @@ import Foundation
     /// Small products run on one thread, large ones on every configured thread, and OpenBLAS
     /// idles at one thread in between (so its workers sleep); the products are right either way.
     @Test func smallProductsRunOnOneThread() {
-        let configuredBefore = BLASThreads.configured, requestedBefore = BLASThreads.requested
+        let configuredBefore = BLASThreads.configured
         let openBLASBefore = BLASThreads.openBLASThreads
         defer {
             BLASThreads.configured = configuredBefore
-            BLASThreads.requested = requestedBefore
             BLASThreads.openBLASThreads = openBLASBefore
         }
         BLASThreads.set(2)

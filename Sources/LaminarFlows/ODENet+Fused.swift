@@ -151,6 +151,7 @@ extension ODENet {
 
     /// `[f, −div, ‖f‖²?]` at `(t, z)` with no graph: the CNF's augmented right-hand side. With
     /// more than one thread configured, blocks of rows run concurrently.
+    @_specialize(where Scalar == Float)
     public func fusedDerivatives(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
     ) -> [Tensor<Scalar>]? {
@@ -171,6 +172,7 @@ extension ODENet {
     /// The augmented right-hand side with its vector–Jacobian products for the seeds
     /// `[s_z, s_Δ, s_K?]`. Blocks of rows run concurrently when more than one thread is
     /// configured; their parameter gradients are summed.
+    @_specialize(where Scalar == Float)
     public func fusedPullback(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool,
         seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]

@@ -81,10 +81,22 @@ func applyActivationDerivativesFloat(
     _ first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>?, _ n: Int
 ) {
     if case .tanh = op {
-        // The common case, as plain loops LLVM vectorises (the closure form below is not).
-        fastTanhLoop(p, value, n)
-        for i in 0..<n { first[i] = 1 - value[i] * value[i] }
-        if let second { for i in 0..<n { second[i] = -2 * value[i] * first[i] } }
+        // The common case, as plain single-pass loops LLVM vectorises (the closure form below
+        // is not).
+        if let second {
+            for i in 0..<n {
+                let v = fastTanh(p[i]), d = 1 - v * v
+                value[i] = v
+                first[i] = d
+                second[i] = -2 * v * d
+            }
+        } else {
+            for i in 0..<n {
+                let v = fastTanh(p[i])
+                value[i] = v
+                first[i] = 1 - v * v
+            }
+        }
         return
     }
     activationDerivativesLoop(

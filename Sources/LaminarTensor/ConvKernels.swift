@@ -41,7 +41,7 @@ func applyIm2col<S: TensorScalar>(_ image: UnsafePointer<S>, _ columns: UnsafeMu
                     if end < wo { (line + end).update(repeating: 0, count: wo - end) }
                     let src = image + (c * g.height + y) * g.width + (kj - g.padding)
                     if stride == 1 {
-                        (line + first).update(from: src + first, count: end - first)
+                        copyScalars(line + first, from: src + first, count: end - first)
                     } else {
                         for ox in first..<end { line[ox] = src[ox * stride] }
                     }
@@ -87,9 +87,31 @@ func applyCol2im<S: TensorScalar>(_ columns: UnsafePointer<S>, _ image: UnsafeMu
     }
 }
 
-/// Sets `count` scalars at `p` to `value` (a plain loop: specialised and vectorised, unlike the
-/// generic standard-library fill, which showed up in profiles).
+/// Sets `count` scalars at `p` to `value` with raw memory operations: `memset` for +0, otherwise
+/// one store and doubling copies. Scalars are trivial, so this is exact, and it stays fast when
+/// called from unspecialised generic code (an element loop there assigns through value
+/// witnesses, which showed up in profiles of the CNF's dynamics).
 @inline(__always)
 func fill<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, _ value: S, count: Int) {
-    for i in 0..<count { p[i] = value }
+    guard count > 0 else { return }
+    let raw = UnsafeMutableRawPointer(p), stride = MemoryLayout<S>.stride
+    if value == 0 && value.sign == .plus {
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * stride)
+        return
+    }
+    p[0] = value
+    var done = 1
+    while done < count {
+        let chunk = min(done, count - done)
+        (raw + done * stride).copyMemory(from: raw, byteCount: chunk * stride)
+        done += chunk
+    }
+}
+
+/// Copies `count` scalars from `source` to `destination` (non-overlapping, initialised or not):
+/// one `memcpy`, also from unspecialised generic code.
+@inlinable @inline(__always)
+func copyScalars<S: TensorScalar>(_ destination: UnsafeMutablePointer<S>, from source: UnsafePointer<S>, count: Int) {
+    guard count > 0 else { return }
+    UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * MemoryLayout<S>.stride)
 }

@@ -144,7 +144,7 @@ func applyCopy<S: TensorScalar>(_ plan: StridedPlan, _ x: UnsafePointer<S>, _ ou
     plan.forEachRun { o0, o1, _, n, s0, s1, _ in
         let px = x + o0, po = out + o1
         if s0 == 1 && s1 == 1 {
-            po.update(from: px, count: n)
+            copyScalars(po, from: px, count: n)
         } else {
             for i in 0..<n { po[i * s1] = px[i * s0] }
         }

@@ -43,7 +43,7 @@ extension Tensor {
         return Tensor(shape: [m, n]) { out in
             guard m > 0 && n > 0 else { return }
             b.withUnsafeBufferPointer { pb in
-                for row in 0..<m { (out.baseAddress! + row * n).update(from: pb.baseAddress!, count: n) }
+                for row in 0..<m { copyScalars(out.baseAddress! + row * n, from: pb.baseAddress!, count: n) }
             }
             guard k > 0 else { return }
             x.withUnsafeBufferPointer { px in

@@ -48,7 +48,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
             "Tensor: shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.init(shape: shape) { buf in
             scalars.withUnsafeBufferPointer { src in
-                if src.count > 0 { buf.baseAddress!.initialize(from: src.baseAddress!, count: src.count) }
+                copyScalars(buf.baseAddress!, from: src.baseAddress!, count: src.count)
             }
         }
     }
@@ -115,7 +115,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     ) rethrows -> R {
         if !isKnownUniquelyReferenced(&storage) {
             let copy = TensorStorage<Scalar>(uninitializedCount: storage.count)
-            copy.pointer.initialize(from: storage.pointer, count: storage.count)
+            copyScalars(copy.pointer, from: storage.pointer, count: storage.count)
             storage = copy
         }
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: storage.count))

@@ -79,6 +79,32 @@ import _LaminarTestSupport
         #expect(Tensor<Double>([1, 2]).reshaped([1, 2]).broadcast(to: [3, 2]).scalars == [1, 2, 1, 2, 1, 2])
     }
 
+    /// `fill` and `copyScalars` work on raw memory (memset, doubling memcpy); every element must
+    /// still be the value, for every count, including the sign of a negative zero.
+    @Test(arguments: [0, 1, 2, 3, 7, 64, 1000, 32_769])
+    func fillAndCopyReachEveryElement(count: Int) {
+        for value: Double in [0, -0.0, 1.5, -3.25, .infinity] {
+            let t = Tensor<Double>(repeating: value, shape: [count])
+            #expect(t.scalars.allSatisfy { $0 == value && $0.sign == value.sign })
+            let f = Tensor<Float>(repeating: Float(value), shape: [count])
+            #expect(f.scalars.allSatisfy { $0 == Float(value) && $0.sign == value.sign })
+        }
+        let source = (0..<count).map { Float($0) * 0.5 - 3 }
+        let copied = Tensor<Float>(shape: [count], scalars: source)
+        #expect(copied.scalars == source)
+        var shared = copied
+        shared.withUnsafeMutableBufferPointer { if !$0.isEmpty { $0[0] = 99 } }  // copy on write
+        #expect(copied.scalars == source)
+    }
+
+    @Test func affineCopiesTheBiasIntoEveryRow() {
+        var rng = RandomGenerator(seed: 9)
+        let x = Tensor<Double>.randomNormal([5, 3], using: &rng)
+        let w = Tensor<Double>.randomNormal([4, 3], using: &rng), b = Tensor<Double>.randomNormal([4], using: &rng)
+        let expected = Tensor.matmul(x, w, transposeB: true) + b
+        #expect(closeness(Tensor.affine(x, weight: w, bias: b), expected, rtol: 1e-13, atol: 1e-13) <= 1)
+    }
+
     @Test func unaryKernelsMatchScalarFormulas() {
         let values: [Double] = [-1000, -20, -3, -0.5, 0, 0.25, 2, 30, 1000]
         let x = Tensor<Double>(values)

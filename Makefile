@@ -1,8 +1,13 @@
 # Laminar — the two commands of the README are `make demo` and `make test`.
 SHELL        := /bin/bash
 SWIFT        ?= swift
-RELEASE_FLAGS = -c release
-TEST_FLAGS    = -c release -Xswiftc -enable-testing --disable-xctest
+# Swift code is compiled for the build machine's vector unit when it has AVX2 and FMA (LLVM's
+# `haswell`, the x86-64-v3 level: 8-wide instead of 4-wide elementwise kernels, about 15 % less
+# time per CNF training step); otherwise, and on other architectures, for the baseline.
+# `make CPU_FLAGS=` builds a binary that also runs on older x86-64 machines.
+CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+RELEASE_FLAGS = -c release $(CPU_FLAGS)
+TEST_FLAGS    = -c release $(CPU_FLAGS) -Xswiftc -enable-testing --disable-xctest
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000

@@ -3,9 +3,10 @@ SHELL        := /bin/bash
 SWIFT        ?= swift
 # Swift code is compiled for the build machine's vector unit when it has AVX2 and FMA (LLVM's
 # `haswell`, the x86-64-v3 level: 8-wide instead of 4-wide elementwise kernels, about 15 % less
-# time per CNF training step); otherwise, and on other architectures, for the baseline.
+# time per CNF training step; LAMINAR_FMA lets the polynomial kernels use fused multiply–adds);
+# otherwise, and on other architectures, for the baseline.
 # `make CPU_FLAGS=` builds a binary that also runs on older x86-64 machines.
-CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DLAMINAR_FMA")
 RELEASE_FLAGS = -c release $(CPU_FLAGS)
 TEST_FLAGS    = -c release $(CPU_FLAGS) -Xswiftc -enable-testing --disable-xctest
 BIN           = .build/release/laminar

@@ -235,12 +235,8 @@ extension ODENet {
                 weightGradients[l].addMatmul(chain.q[l], transposeA: true, gBar)
                 guard l < layerCount - 1 else { break }
                 let qBar = matmul(gBar, pass.weights[l], transposeB: true)
-                if preGradients[l] == nil {
-                    preGradients[l] = Tensor.product(qBar, chain.g[l], pass.second[l])
-                } else {
-                    preGradients[l]!.addProduct(qBar, chain.g[l], pass.second[l])
-                }
-                gBar = Tensor.product(qBar, pass.first[l])
+                gBar = Tensor.productPair(
+                    qBar, chain.g[l], pass.second[l], pass.first[l], accumulatingInto: &preGradients[l])
             }
         }
 

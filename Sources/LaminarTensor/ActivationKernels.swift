@@ -116,3 +116,23 @@ func applyProduct<S: TensorScalar>(
     case (let c?, true): for i in 0..<n { out[i] += a[i] * b[i] * c[i] }
     }
 }
+
+/// `x (+)= a ⊙ b ⊙ c` and `y = a ⊙ d` over `n` contiguous elements, reading `a` once.
+func applyProductPair<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafePointer<S>, _ d: UnsafePointer<S>,
+    _ x: UnsafeMutablePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int, accumulate: Bool
+) {
+    if accumulate {
+        for i in 0..<n {
+            let ai = a[i]
+            x[i] += ai * b[i] * c[i]
+            y[i] = ai * d[i]
+        }
+    } else {
+        for i in 0..<n {
+            let ai = a[i]
+            x[i] = ai * b[i] * c[i]
+            y[i] = ai * d[i]
+        }
+    }
+}

@@ -66,6 +66,40 @@ extension Tensor {
         }
     }
 
+    /// `a ⊙ d`, and `a ⊙ b ⊙ c` added to `accumulator` (stored there when it is `nil`), in one
+    /// pass over `a`: the two products of one reverse step through an activation.
+    public static func productPair(
+        _ a: Tensor, _ b: Tensor, _ c: Tensor, _ d: Tensor, accumulatingInto accumulator: inout Tensor?
+    ) -> Tensor {
+        precondition(
+            b.shape == a.shape && c.shape == a.shape && d.shape == a.shape && (accumulator?.shape ?? a.shape) == a.shape,
+            "productPair: shapes \(a.shape), \(b.shape), \(c.shape), \(d.shape) differ")
+        var y = Tensor(shape: a.shape) { _ in }
+        let accumulate = accumulator != nil
+        var x = accumulator ?? Tensor(shape: a.shape) { _ in }
+        accumulator = nil  // x holds the only reference: no copy on write below
+        let n = a.count
+        if n > 0 {
+            x.withUnsafeMutableBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeBufferPointer { pc in
+                                d.withUnsafeBufferPointer { pd in
+                                    Scalar.productPairKernel(
+                                        pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, pd.baseAddress!,
+                                        px.baseAddress!, py.baseAddress!, count: n, accumulate: accumulate)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        accumulator = x
+        return y
+    }
+
     /// `self += op(a) · op(b)` for rank-2 tensors, in one BLAS call (`beta = 1`).
     public mutating func addMatmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false) {
         precondition(a.rank == 2 && b.rank == 2 && rank == 2, "addMatmul: needs matrices")

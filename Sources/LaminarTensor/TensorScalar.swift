@@ -64,6 +64,12 @@ where Self.RawSignificand: FixedWidthInteger {
     static func productKernel(
         _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>?,
         _ out: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool)
+
+    /// `x = a ⊙ b ⊙ c` (or `x += …` when `accumulate` is set) and `y = a ⊙ d` in one pass over
+    /// `a`; contiguous operands.
+    static func productPairKernel(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>, _ d: UnsafePointer<Self>,
+        _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool)
 }
 
 // The two conformances are deliberately spelled out: each forwards to the generic kernels with a
@@ -148,6 +154,13 @@ extension Float: TensorScalar {
     ) {
         applyProduct(a, b, c, out, count, accumulate: accumulate)
     }
+
+    public static func productPairKernel(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
+    ) {
+        applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
+    }
 }
 
 extension Double: TensorScalar {
@@ -223,5 +236,12 @@ extension Double: TensorScalar {
         _ out: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
     ) {
         applyProduct(a, b, c, out, count, accumulate: accumulate)
+    }
+
+    public static func productPairKernel(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>, _ d: UnsafePointer<Double>,
+        _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
+    ) {
+        applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
     }
 }

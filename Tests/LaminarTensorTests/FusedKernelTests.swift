@@ -50,6 +50,30 @@ import _LaminarTestSupport
         #expect(isClose(acc, c + a * b + a * b * c, rtol: 1e-14, atol: 1e-15))
     }
 
+    @Test func productPairStoresOrAccumulatesAndLeavesSharedCopiesAlone() {
+        var rng = RandomGenerator(seed: 7)
+        let (a, b, c, d, e) = (
+            Tensor<Double>.randomNormal([9, 4], using: &rng), Tensor<Double>.randomNormal([9, 4], using: &rng),
+            Tensor<Double>.randomNormal([9, 4], using: &rng), Tensor<Double>.randomNormal([9, 4], using: &rng),
+            Tensor<Double>.randomNormal([9, 4], using: &rng))
+        var fresh: Tensor<Double>? = nil
+        let y = Tensor.productPair(a, b, c, d, accumulatingInto: &fresh)
+        #expect(isClose(y, a * d, rtol: 1e-15, atol: 0))
+        #expect(isClose(fresh!, a * b * c, rtol: 1e-15, atol: 0))
+        let eBefore = e.scalars
+        var accumulator: Tensor<Double>? = e  // shares e's storage: must copy, not write through
+        let y2 = Tensor.productPair(a, b, c, d, accumulatingInto: &accumulator)
+        #expect(isClose(y2, a * d, rtol: 1e-15, atol: 0))
+        #expect(isClose(accumulator!, e + a * b * c, rtol: 1e-14, atol: 1e-15))
+        #expect(e.scalars == eBefore)
+        // Float agrees with Double.
+        var floatAccumulator: Tensor<Float>? = Tensor<Float>(e)
+        let yf = Tensor.productPair(
+            Tensor<Float>(a), Tensor<Float>(b), Tensor<Float>(c), Tensor<Float>(d), accumulatingInto: &floatAccumulator)
+        #expect(maxAbsDifference(Tensor<Double>(yf), a * d) < 1e-5)
+        #expect(maxAbsDifference(Tensor<Double>(floatAccumulator!), e + a * b * c) < 1e-4)
+    }
+
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func addMatmulAccumulates(transposeA: Bool, transposeB: Bool) {
         var rng = RandomGenerator(seed: 6)

@@ -42,8 +42,13 @@ extension Tensor {
         let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
         return Tensor(shape: [m, n]) { out in
             guard m > 0 && n > 0 else { return }
-            b.withUnsafeBufferPointer { pb in
-                for row in 0..<m { copyScalars(out.baseAddress! + row * n, from: pb.baseAddress!, count: n) }
+            // The bias into row 0, then doubling copies of the rows done so far (log₂ m copies).
+            b.withUnsafeBufferPointer { pb in copyScalars(out.baseAddress!, from: pb.baseAddress!, count: n) }
+            var done = 1
+            while done < m {
+                let rows = Swift.min(done, m - done)
+                copyScalars(out.baseAddress! + done * n, from: out.baseAddress!, count: rows * n)
+                done += rows
             }
             guard k > 0 else { return }
             x.withUnsafeBufferPointer { px in

@@ -94,16 +94,22 @@ func applyCol2im<S: TensorScalar>(_ columns: UnsafePointer<S>, _ image: UnsafeMu
 @inline(__always)
 func fill<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, _ value: S, count: Int) {
     guard count > 0 else { return }
-    let raw = UnsafeMutableRawPointer(p), stride = MemoryLayout<S>.stride
     if value == 0 && value.sign == .plus {
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * stride)
+        UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<S>.stride)
         return
     }
     p[0] = value
-    var done = 1
-    while done < count {
-        let chunk = min(done, count - done)
-        (raw + done * stride).copyMemory(from: raw, byteCount: chunk * stride)
+    repeatPrefix(p, prefix: 1, total: count)
+}
+
+/// Fills `p[prefix..<total]` by repeating `p[0..<prefix]`, with doubling copies of what is done
+/// (about log₂(total / prefix) `memcpy` calls).
+func repeatPrefix<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, prefix: Int, total: Int) {
+    guard prefix > 0 else { return }
+    var done = prefix
+    while done < total {
+        let chunk = Swift.min(done, total - done)
+        copyScalars(p + done, from: p, count: chunk)
         done += chunk
     }
 }

@@ -42,14 +42,9 @@ extension Tensor {
         let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
         return Tensor(shape: [m, n]) { out in
             guard m > 0 && n > 0 else { return }
-            // The bias into row 0, then doubling copies of the rows done so far (log₂ m copies).
+            // The bias into row 0, then into the other rows by doubling copies.
             b.withUnsafeBufferPointer { pb in copyScalars(out.baseAddress!, from: pb.baseAddress!, count: n) }
-            var done = 1
-            while done < m {
-                let rows = Swift.min(done, m - done)
-                copyScalars(out.baseAddress! + done * n, from: out.baseAddress!, count: rows * n)
-                done += rows
-            }
+            repeatPrefix(out.baseAddress!, prefix: n, total: m * n)
             guard k > 0 else { return }
             x.withUnsafeBufferPointer { px in
                 w.withUnsafeBufferPointer { pw in

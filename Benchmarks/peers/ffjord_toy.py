@@ -6,7 +6,7 @@ sqrt_end_time²), same data (8gaussians, batch 512), Hutchinson estimator with G
 drawn once per solve, dopri5 at rtol = atol = 1e-5, adjoint gradients with the seminorm, Adam
 1e-3. `--weights` loads Laminar's initial weights (safetensors) so both start from one model.
 Prints one JSON object with the same fields as Laminar's results."""
-import argparse, json, math, resource, statistics, time
+import argparse, json, math, os, resource, statistics, sys, time
 
 import numpy as np
 import torch
@@ -115,6 +115,8 @@ def main():
     p.add_argument("--trace", default="hutchinson", choices=["hutchinson", "exact"])
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--eval", type=int, default=0, help="after training, exact-trace NLL on this many fresh samples")
+    p.add_argument("--state", help="resumable run: save everything to this file every 250 iterations "
+                   "(written atomically) and continue from it when it exists")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -124,7 +126,24 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=args.weight_decay)
     rng = np.random.default_rng(args.seed)
     times, nfe_f, nfe_b, losses = [], [], [], []
-    for _ in range(args.iterations):
+    start_iteration = 0
+    if args.state and os.path.exists(args.state):
+        saved = torch.load(args.state, weights_only=False)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        rng.bit_generator.state = saved["numpy_rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        times, nfe_f, nfe_b, losses = saved["times"], saved["nfe_f"], saved["nfe_b"], saved["losses"]
+        start_iteration = saved["iteration"]
+        print(f"resumed from {args.state} at iteration {start_iteration}", file=sys.stderr)
+    for iteration in range(start_iteration, args.iterations):
+        if args.state and iteration > start_iteration and iteration % 250 == 0:
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                        "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                        "times": times, "nfe_f": nfe_f, "nfe_b": nfe_b, "losses": losses,
+                        "iteration": iteration}, args.state + ".tmp")
+            os.replace(args.state + ".tmp", args.state)
+            print(f"iteration {iteration}: loss {losses[-1]:.4f}, NFE {nfe_f[-1]}/{nfe_b[-1]}", file=sys.stderr, flush=True)
         x = DATA[args.data](args.batch, rng)
         start = time.perf_counter()
         opt.zero_grad()

@@ -43,8 +43,8 @@ func blasCase(_ s: BenchSettings) -> [Measurement] {
 // MARK: - autodiff: the FFJORD dynamics MLP
 
 /// 2→64→64→64→2 ConcatSquashLinear tanh network on a 512×2 batch, as FFJORD's toy setting.
-func toyNet(using rng: inout RandomGenerator) throws -> ODENet<Float> {
-    try ODENet<Float>(dimension: 2, hidden: [64, 64, 64], layerType: .concatsquash, activation: "tanh", using: &rng)
+func toyNet(using rng: inout RandomGenerator) throws -> MLPVectorField<Float> {
+    try MLPVectorField<Float>(dimension: 2, hidden: [64, 64, 64], layerType: .concatsquash, activation: "tanh", using: &rng)
 }
 
 func autodiffCase(_ s: BenchSettings) throws -> [Measurement] {

@@ -4,7 +4,7 @@ import LaminarODE
 import LaminarNN
 import _LaminarTestSupport
 
-/// The graph-free CNF dynamics (`ODENet+Fused.swift`) against the recorded graph they replace,
+/// The graph-free CNF dynamics (`MLPVectorField+Fused.swift`) against the recorded graph they replace,
 /// in Double: the augmented right-hand side and the adjoint's pullback, for every activation,
 /// time conditioning, residual or not, both estimators, with and without the kinetic state.
 @Suite struct FusedDynamicsTests {
@@ -33,7 +33,7 @@ import _LaminarTestSupport
 
     func makeDynamics(_ c: Case, seed: UInt64) throws -> (CNFDynamics<Double>, [Tensor<Double>]) {
         var rng = RandomGenerator(seed: seed)
-        let net = try ODENet<Double>(
+        let net = try MLPVectorField<Double>(
             dimension: 3, hidden: [5, 4], layerType: c.layerType, activation: c.activation, residual: c.residual,
             using: &rng)
         let dynamics = CNFDynamics(net: net, estimator: c.exact ? .exact : .hutchinson(.gaussian))
@@ -81,7 +81,7 @@ import _LaminarTestSupport
     func rowBlocksAgreeWithOneBlock(exact: Bool) throws {
         let c = Case(activation: "softplus", layerType: .concatsquash, residual: true, exact: exact, kinetic: true)
         var rng = RandomGenerator(seed: 12)
-        let net = try ODENet<Double>(
+        let net = try MLPVectorField<Double>(
             dimension: 2, hidden: [16, 16], layerType: .concatsquash, activation: c.activation, residual: true, using: &rng)
         let dynamics = CNFDynamics(net: net, estimator: exact ? .exact : .hutchinson(.rademacher))
         dynamics.kinetic = true

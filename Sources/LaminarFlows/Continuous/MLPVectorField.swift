@@ -1,7 +1,7 @@
 import LaminarAutodiff
 import LaminarNN
 
-/// How each layer of an ``ODENet`` sees time (FFJORD's `layer_type`).
+/// How each layer of an ``MLPVectorField`` sees time (FFJORD's `layer_type`).
 public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
     /// `(W x + b) · σ(W_g t + b_g) + W_b t` (FFJORD's default).
     case concatsquash
@@ -13,7 +13,7 @@ public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
 
 /// The dynamics network of a CNF: time-conditioned linear layers `d → h₁ → … → h_k → d` with a
 /// nonlinearity between layers (none after the last), as FFJORD's `ODEnet`.
-public final class ODENet<Scalar: TensorScalar>: CNFVectorField {
+public final class MLPVectorField<Scalar: TensorScalar>: CNFVectorField {
     let layers: [any AffineTimeConditionedLayer<Scalar>]
     let activation: Activation
     /// Each layer's parameters in `namedParameters` order (the names are built on demand, the

@@ -20,7 +20,7 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         let gradient = GradientMethod(name: configuration.gradient)!
         var blocks: [CNFBlock<Scalar>] = []
         for _ in 0..<configuration.blocks {
-            let net = try ODENet<Scalar>(
+            let net = try MLPVectorField<Scalar>(
                 dimension: configuration.dimension, hidden: configuration.hidden,
                 layerType: ODENetLayerType(rawValue: configuration.layerType)!,
                 activation: configuration.activation, residual: configuration.residual, using: &rng)

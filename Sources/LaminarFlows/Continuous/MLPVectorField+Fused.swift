@@ -76,7 +76,7 @@ extension Activation {
     }
 }
 
-/// The forward pass of an ``ODENet`` kept for its derivatives.
+/// The forward pass of an ``MLPVectorField`` kept for its derivatives.
 struct ODENetForward<Scalar: TensorScalar> {
     /// Ŵ_l as plain tensors.
     var weights: [Tensor<Scalar>]
@@ -89,7 +89,7 @@ struct ODENetForward<Scalar: TensorScalar> {
     var output: Tensor<Scalar>
 }
 
-extension ODENet {
+extension MLPVectorField {
     /// Ŵ_l and β_l at time `t`.
     private func affineMaps(_ t: Double) -> [(weight: Tensor<Scalar>, bias: Tensor<Scalar>?)] {
         layers.map { $0.affineValue(t: Scalar(t)) }

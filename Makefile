@@ -7,8 +7,11 @@ SWIFT        ?= swift
 # otherwise, and on other architectures, for the baseline.
 # `make CPU_FLAGS=` builds a binary that also runs on older x86-64 machines.
 CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DLAMINAR_FMA")
-RELEASE_FLAGS = -c release $(CPU_FLAGS)
-TEST_FLAGS    = -c release $(CPU_FLAGS) -Xswiftc -enable-testing --disable-xctest
+# One build configuration for everything: `make build`, `make demo`, `make test` and the
+# benchmarks compile the same modules with the same flags into .build/release, so each command
+# reuses what another one built (-enable-testing is what the tests' @testable imports need).
+BUILD_FLAGS   = -c release $(CPU_FLAGS) -Xswiftc -enable-testing
+TEST_FLAGS    = $(BUILD_FLAGS) --disable-xctest
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000
@@ -19,7 +22,10 @@ all: build
 
 help:
 	@echo "make demo   — install missing apt packages, build, train an FFJORD CNF on 'checkerboard', write PNGs to $(DEMO_OUT)"
-	@echo "make test   — install missing apt packages, run the whole test suite (release build) and the benchmark smoke run"
+	@echo "              (run again: the previous demo run in $(DEMO_OUT) is replaced by a fresh one)"
+	@echo "make build  — build the laminar command (.build/release/laminar)"
+	@echo "make test   — install missing apt packages, run the whole test suite (release build), the README's"
+	@echo "              marked commands with tiny iteration counts and the benchmark smoke run"
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
 
@@ -27,15 +33,21 @@ deps:
 	@Scripts/install-deps
 
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS) --product laminar
+	$(SWIFT) build $(BUILD_FLAGS) --product laminar
 
+# A second `make demo` starts afresh: the files of the previous demo run are removed first.
 demo: build
+	@if [ -e $(DEMO_OUT)/checkpoint.safetensors ]; then \
+	  echo "demo: replacing the previous demo run in $(DEMO_OUT) with a fresh one"; \
+	  rm -f $(DEMO_OUT)/checkpoint.safetensors $(DEMO_OUT)/metrics.jsonl $(DEMO_OUT)/density.png $(DEMO_OUT)/samples.png; \
+	fi
 	$(BIN) train --data checkerboard --iters $(DEMO_ITERS) --out $(DEMO_OUT) --seed 1
 	@echo "demo: pictures in $(DEMO_OUT)/ (density.png, samples.png)"
 
 test: deps
 	@mkdir -p .build
 	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) 2>&1 | tee .build/test-output.log
+	Scripts/readme-commands $(BIN) README.md docs/*.md
 	$(MAKE) --no-print-directory bench-smoke
 	@Scripts/test-summary .build/test-output.log
 

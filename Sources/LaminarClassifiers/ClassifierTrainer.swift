@@ -149,8 +149,10 @@ public final class ClassifierTrainer {
 }
 
 /// Test-set accuracy, mean loss and mean forward NFE of a classifier, in batches.
+/// `progress(done, total)` is called after every batch; an error it throws stops the evaluation.
 public func evaluateClassifier(
-    _ model: ImageClassifier<Float>, on data: ImageDataset, options: ODEOptions? = nil, batchSize: Int = 500
+    _ model: ImageClassifier<Float>, on data: ImageDataset, options: ODEOptions? = nil, batchSize: Int = 500,
+    progress: (Int, Int) throws -> Void = { _, _ in }
 ) throws -> (accuracy: Double, loss: Double, nfe: Double, imagesPerSecond: Double) {
     var correct = 0.0, lossSum = 0.0, nfeSum = 0.0, batches = 0.0
     let start = Date()
@@ -164,6 +166,7 @@ public func evaluateClassifier(
         nfeSum += Double(out.nfe)
         batches += 1
         begin += batchSize
+        try progress(Swift.min(begin, data.count), data.count)
     }
     let n = Double(Swift.max(1, data.count))
     return (correct / n, lossSum / n, nfeSum / Swift.max(1, batches), n / Swift.max(Date().timeIntervalSince(start), 1e-9))

@@ -21,10 +21,9 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
     /// Feature channels (64 in the paper) and GroupNorm groups (min(32, channels)).
     public var channels: Int
     public var groups: Int
-    /// ODE-Net: solver tolerances and gradient method; RK-Net: fixed steps of rk4 on [0, 1].
-    public var rtol: Double
-    public var atol: Double
-    public var gradient: String
+    /// ODE-Net: solver, tolerances and gradient method (dopri5 at 1e-3, adjoint by default).
+    public var solve: SolveSettings
+    /// RK-Net: fixed steps of rk4 on [0, 1].
     public var rkSteps: Int
     /// Nonlinearity inside the ODE block (the paper: ReLU; a smooth one such as softplus makes
     /// the dynamics smooth, and then adjoint and discrete gradients agree to solver accuracy).
@@ -32,7 +31,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
 
     public init(
         architecture: ClassifierArchitecture, inputChannels: Int = 1, classes: Int = 10, channels: Int = 64,
-        groups: Int? = nil, rtol: Double = 1e-3, atol: Double = 1e-3, gradient: String = "adjoint", rkSteps: Int = 4,
+        groups: Int? = nil, solve: SolveSettings = SolveSettings(rtol: 1e-3, atol: 1e-3), rkSteps: Int = 4,
         activation: Activation = .relu
     ) {
         self.architecture = architecture
@@ -40,9 +39,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         self.classes = classes
         self.channels = channels
         self.groups = groups ?? Swift.min(32, channels)
-        self.rtol = rtol
-        self.atol = atol
-        self.gradient = gradient
+        self.solve = solve
         self.rkSteps = rkSteps
         self.activation = activation
     }
@@ -53,11 +50,34 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         guard channels >= 1, groups >= 1, channels % groups == 0 else {
             throw fail("\(channels) channels do not split into \(groups) GroupNorm groups")
         }
-        guard rtol > 0, atol > 0 else { throw fail("tolerances must be positive, got rtol \(rtol), atol \(atol)") }
-        guard GradientMethod(name: gradient) != nil else {
-            throw fail("gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
-        }
+        do { try solve.validate() } catch { throw fail("\(error)") }
         guard rkSteps >= 1 else { throw fail("RK-Net steps must be ≥ 1, got \(rkSteps)") }
+    }
+
+    enum CodingKeys: String, CodingKey { case architecture, inputChannels, classes, channels, groups, rkSteps, activation }
+
+    /// Decodes the JSON of a checkpoint; the solve settings are flat keys of the same object
+    /// (checkpoints written before the method was stored solve with dopri5).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            architecture: try c.decode(ClassifierArchitecture.self, forKey: .architecture),
+            inputChannels: try c.decode(Int.self, forKey: .inputChannels), classes: try c.decode(Int.self, forKey: .classes),
+            channels: try c.decode(Int.self, forKey: .channels), groups: try c.decode(Int.self, forKey: .groups),
+            solve: try SolveSettings(from: decoder), rkSteps: try c.decode(Int.self, forKey: .rkSteps),
+            activation: try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .relu)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(architecture, forKey: .architecture)
+        try c.encode(inputChannels, forKey: .inputChannels)
+        try c.encode(classes, forKey: .classes)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(rkSteps, forKey: .rkSteps)
+        try c.encode(activation, forKey: .activation)
+        try solve.encode(to: encoder)
     }
 }
 
@@ -182,12 +202,12 @@ public final class ImageClassifier<Scalar: TensorScalar> {
 
     public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
 
-    /// Solve options of the feature block (ODE-Net: dopri5 at the configured tolerances;
+    /// Solve options of the feature block (ODE-Net: the configured solve settings;
     /// RK-Net: rk4 with `rkSteps` steps).
     public var solveOptions: ODEOptions {
         configuration.architecture == .rknet
             ? ODEOptions(method: .rk4, stepSize: 1 / Double(configuration.rkSteps))
-            : ODEOptions(method: .dopri5, rtol: configuration.rtol, atol: configuration.atol)
+            : configuration.solve.odeOptions
     }
 
     /// What one forward pass produced.
@@ -210,7 +230,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
             return (residualBlocks.reduce(h) { $1($0) }, 0, nil)
         }
         let gradient: GradientMethod = configuration.architecture == .rknet
-            ? .backprop : GradientMethod(name: configuration.gradient)!
+            ? .backprop : configuration.solve.gradient
         let result = try odeint(f, [h], times: [0, 1], options: options ?? solveOptions, gradient: gradient)
         return (result.final[0], result.stats.nfe, result.backwardStats)
     }

@@ -51,10 +51,11 @@ extension Evaluation {
     /// Bits/dim of `indices` of `data` under `flow` after `preprocessing`: every image is
     /// dequantized `draws` times; the log-determinant is exact when the model can afford it and
     /// otherwise Hutchinson's unbiased estimate (fresh Rademacher noise per draw), so the
-    /// reported mean is unbiased for the dequantized likelihood either way.
+    /// reported mean is unbiased for the dequantized likelihood either way. `progress(done, total)`
+    /// is called after every batch (images evaluated so far); an error it throws stops the evaluation.
     public static func imageBitsPerDimension<F: Flow>(
         _ flow: F, data: ImageDataset, indices: [Int], preprocessing: ImagePreprocessing, draws: Int = 1,
-        batchSize: Int = 100, seed: UInt64 = 12_345
+        batchSize: Int = 100, seed: UInt64 = 12_345, progress: (Int, Int) throws -> Void = { _, _ in }
     ) throws -> ImageEvaluation {
         precondition(draws >= 1 && batchSize >= 1, "imageBitsPerDimension: draws and batch size must be ≥ 1")
         let exact = flow.exactLogDeterminantIsAffordable
@@ -77,6 +78,7 @@ extension Evaluation {
                 }
             }
             start += rows.count
+            try progress(start, indices.count)
         }
         let n = Double(perImage.count)
         let mean = perImage.reduce(0, +) / n

@@ -50,14 +50,14 @@ public enum ModelSpec: Equatable, Sendable {
     public var summary: String {
         switch self {
         case .ffjord(let c):
-            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.solve.gradient.name), \(c.solve.method.name) rtol \(c.solve.rtol) atol \(c.solve.atol)"
         case .planar(let c): return "planar flow K=\(c.depth)"
-        case .planarCNF(let c): return "planar CNF M=\(c.width), \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+        case .planarCNF(let c): return "planar CNF M=\(c.width), \(c.solve.gradient.name), \(c.solve.method.name) rtol \(c.solve.rtol) atol \(c.solve.atol)"
         case .realNVP(let c):
             return "Real NVP, \(c.couplings) couplings \(c.hidden.map(String.init).joined(separator: "-"))\(c.actnorm ? " + actnorm" : "")"
         case .multiscaleCNF(let c):
             let rnode = c.kineticWeight > 0 || c.jacobianWeight > 0 ? ", RNODE λK \(c.kineticWeight) λJ \(c.jacobianWeight)" : ""
-            return "multiscale FFJORD \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.blocksPerScale) blocks, conv \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)\(rnode)"
+            return "multiscale FFJORD \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.blocksPerScale) blocks, conv \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.solve.gradient.name), \(c.solve.method.name) rtol \(c.solve.rtol) atol \(c.solve.atol)\(rnode)"
         case .imageRealNVP(let c):
             return "Real NVP (images) \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.couplingsPerStage) couplings, conv \(c.hidden.map(String.init).joined(separator: "-"))"
         }

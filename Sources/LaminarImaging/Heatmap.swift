@@ -29,6 +29,16 @@ public enum Heatmap {
         x: [Double], y: [Double], low: Double, high: Double, bins: Int = 200, scale: Int = 2,
         colorMap: ColorMap = .viridis
     ) -> RGBImage {
+        let counts = histogramCounts(x: x, y: y, low: low, high: high, bins: bins)
+        return render(counts.values, rows: bins, cols: bins, range: 0...counts.clip, scale: scale, colorMap: colorMap)
+    }
+
+    /// The counts of a 2-D histogram (`bins × bins`, row 0 at the top, y up) and the count at
+    /// which its colour scale saturates: the 99.5th percentile of non-empty bins, so that a few
+    /// dense bins do not wash out the rest of the picture.
+    public static func histogramCounts(
+        x: [Double], y: [Double], low: Double, high: Double, bins: Int
+    ) -> (values: [Double], clip: Double) {
         precondition(x.count == y.count, "Heatmap.histogram: \(x.count) x and \(y.count) y values")
         var counts = [Double](repeating: 0, count: bins * bins)
         let width = (high - low) / Double(bins)
@@ -38,10 +48,8 @@ public enum Heatmap {
             guard c >= 0, c < bins, r >= 0, r < bins else { continue }
             counts[r * bins + c] += 1
         }
-        // Clip at the 99.5th percentile of non-empty bins so that a few dense bins do not wash
-        // out the rest of the picture.
         let nonzero = counts.filter { $0 > 0 }.sorted()
         let top = nonzero.isEmpty ? 1 : nonzero[Swift.min(nonzero.count - 1, Int(Double(nonzero.count) * 0.995))]
-        return render(counts, rows: bins, cols: bins, range: 0...Swift.max(top, 1), scale: scale, colorMap: colorMap)
+        return (counts, Swift.max(top, 1))
     }
 }

@@ -9,8 +9,14 @@ public struct ChartSeries: Sendable {
     public var dashed: Bool
     /// Square markers (else diamonds).
     public var squareMarkers: Bool
+    /// A label drawn next to each point (e.g. the tolerance it was measured at), or none.
+    public var pointLabels: [String]?
 
-    public init(name: String, xs: [Double], ys: [Double], color: RGB, dashed: Bool = false, squareMarkers: Bool = false) {
+    public init(
+        name: String, xs: [Double], ys: [Double], color: RGB, dashed: Bool = false, squareMarkers: Bool = false,
+        pointLabels: [String]? = nil
+    ) {
+        self.pointLabels = pointLabels
         self.name = name
         self.xs = xs
         self.ys = ys
@@ -29,10 +35,12 @@ public enum LineChart {
     ]
 
     /// Renders the series. With `logX` the x axis is logarithmic (base 2) and ticks sit at the
-    /// data's x values. Non-finite points are skipped.
+    /// data's x values. The y axis covers the data and `yRange` when given (e.g. `0...30` for an
+    /// error in percent, so that a difference of 0.02 points does not fill the chart). Non-finite
+    /// points are skipped.
     public static func render(
         title: String, xLabel: String, yLabel: String, series: [ChartSeries], logX: Bool = false,
-        width: Int = 720, height: Int = 440
+        yRange: ClosedRange<Double>? = nil, width: Int = 720, height: Int = 440
     ) -> RGBImage {
         var image = RGBImage(width: width, height: height)
         let legendWidth = 12 + (series.map { BitmapFont.width(of: $0.name) }.max() ?? 0) + 40
@@ -43,6 +51,7 @@ public enum LineChart {
         guard !points.isEmpty, right > left + 20 else { return image }
         var xLo = points.map { tx($0.0) }.min()!, xHi = points.map { tx($0.0) }.max()!
         var yLo = points.map(\.1).min()!, yHi = points.map(\.1).max()!
+        if let yRange { (yLo, yHi) = (Swift.min(yLo, yRange.lowerBound), Swift.max(yHi, yRange.upperBound)) }
         if xHi == xLo { xLo -= 1; xHi += 1 }
         if yHi == yLo { yLo -= 1; yHi += 1 }
         let yTicks = niceTicks(yLo, yHi, count: 5)
@@ -82,6 +91,12 @@ public enum LineChart {
             }
             for p in pts {
                 image.drawMarker(x: Int(p.0.rounded()), y: Int(p.1.rounded()), size: 9, square: s.squareMarkers, color: s.color)
+            }
+            if let labels = s.pointLabels {
+                let labelled = zip(zip(s.xs, s.ys), labels).filter { $0.0.0.isFinite && $0.0.1.isFinite && (!logX || $0.0.0 > 0) }
+                for ((x, y), label) in labelled {
+                    image.drawText(label, x: Int(px(x).rounded()) + 7, y: Int(py(y).rounded()) - 12, color: s.color)
+                }
             }
         }
         var ly = top + 4

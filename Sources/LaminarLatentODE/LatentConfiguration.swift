@@ -47,17 +47,13 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
     public var observationStd: Double
     /// Also model the observation times as a Poisson process with intensity λ(z(t)).
     public var poisson: Bool
-    /// Solver of the latent trajectory (and of the ODE-RNN encoder).
-    public var method: String
-    public var rtol: Double
-    public var atol: Double
-    /// `adjoint`, `backprop` or `checkpointed`.
-    public var gradient: String
+    /// Solver, tolerances and gradient mode of the latent trajectory (and of the ODE-RNN
+    /// encoder); by default dopri5 at 1e-5 with backpropagation through the solver.
+    public var solve: SolveSettings
 
     public init(
         kind: LatentModelKind = .latentODE, features: Int = 2, latent: Int = 4, hidden: Int = 20, rnnHidden: Int = 25,
-        observationStd: Double = 0.3, poisson: Bool = false, method: String = "dopri5", rtol: Double = 1e-5,
-        atol: Double = 1e-5, gradient: String = "backprop"
+        observationStd: Double = 0.3, poisson: Bool = false, solve: SolveSettings = SolveSettings(gradient: .backprop)
     ) {
         self.kind = kind
         self.features = features
@@ -66,10 +62,32 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         self.rnnHidden = rnnHidden
         self.observationStd = observationStd
         self.poisson = poisson
-        self.method = method
-        self.rtol = rtol
-        self.atol = atol
-        self.gradient = gradient
+        self.solve = solve
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, features, latent, hidden, rnnHidden, observationStd, poisson }
+
+    /// Decodes the JSON of a checkpoint; the solve settings are flat keys of the same object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            kind: try c.decode(LatentModelKind.self, forKey: .kind), features: try c.decode(Int.self, forKey: .features),
+            latent: try c.decode(Int.self, forKey: .latent), hidden: try c.decode(Int.self, forKey: .hidden),
+            rnnHidden: try c.decode(Int.self, forKey: .rnnHidden),
+            observationStd: try c.decode(Double.self, forKey: .observationStd), poisson: try c.decode(Bool.self, forKey: .poisson),
+            solve: try SolveSettings(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(features, forKey: .features)
+        try c.encode(latent, forKey: .latent)
+        try c.encode(hidden, forKey: .hidden)
+        try c.encode(rnnHidden, forKey: .rnnHidden)
+        try c.encode(observationStd, forKey: .observationStd)
+        try c.encode(poisson, forKey: .poisson)
+        try solve.encode(to: encoder)
     }
 
     public func validate() throws {
@@ -81,14 +99,10 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         guard observationStd > 0, observationStd.isFinite else {
             throw fail("--obs-std must be a positive number, got \(observationStd)")
         }
-        guard Tableau.named(method) != nil else { throw fail("--method \(method) is not a known solver") }
-        guard rtol > 0, atol > 0 else { throw fail("--rtol and --atol must be positive") }
-        guard GradientMethod(name: gradient) != nil else {
-            throw fail("--gradient \(gradient): expected adjoint, backprop or checkpointed")
-        }
+        do { try solve.validate() } catch { throw fail("\(error)") }
         if poisson && kind == .rnn { throw fail("--poisson needs a latent ODE model (latent-ode or odernn), not rnn") }
     }
 
-    var odeOptions: ODEOptions { ODEOptions(method: Tableau.named(method) ?? .dopri5, rtol: rtol, atol: atol) }
-    var gradientMethod: GradientMethod { GradientMethod(name: gradient) ?? .adjoint }
+    var odeOptions: ODEOptions { solve.odeOptions }
+    var gradientMethod: GradientMethod { solve.gradient }
 }

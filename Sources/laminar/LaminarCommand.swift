@@ -1,16 +1,22 @@
 import ArgumentParser
 import Foundation
+import Laminar
 
 /// `laminar`: continuous normalizing flows and neural ODEs from the command line.
 ///
-/// Exit codes: 0 success, 1 runtime failure (bad file, solver failure, divergence),
-/// 2 usage error (unknown flag or invalid value).
+/// Exit codes: 0 success, 1 runtime failure (missing or unreadable file, solver failure,
+/// divergence, an interrupted run), 2 usage error (unknown flag or invalid value).
 @main
 struct LaminarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "laminar",
         abstract: "Continuous normalizing flows and neural ODEs.",
-        discussion: "Exit codes: 0 success, 1 runtime failure, 2 usage error.",
+        discussion: """
+            Exit codes: 0 success; 1 runtime failure (missing or unreadable file, solver failure, \
+            divergence, an interrupt: the last good checkpoint is kept); 2 usage error (unknown flag \
+            or invalid value).
+            """,
+        version: laminarVersion,
         subcommands: [Train.self, Evaluate.self, Sample.self, Density.self, Compare.self, Classify.self, Latent.self])
 
     static func main() {
@@ -29,24 +35,57 @@ struct LaminarCommand: ParsableCommand {
         do {
             try command.run()
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            if error is ValidationError || code == .validationFailure {
-                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
-                Foundation.exit(2)
-            }
+            let outcome = Outcome(error)
+            FileHandle.standardError.write(Data("\(outcome.message)\n".utf8))
+            Foundation.exit(outcome.code)
+        }
+    }
+}
+
+/// How a failure of `run()` is reported: one line, no usage text, and the README's exit code.
+struct Outcome {
+    let message: String
+    let code: Int32
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as ValidationError:
+            // A value only `run()` could judge (e.g. a flag that disagrees with the checkpoint).
+            (message, code) = ("error: \(error.message)", 2)
+        case let error as UsageError:
+            (message, code) = ("error: \(error.description)", 2)
+        case let error as TrainingError:
+            if case .interrupted = error { (message, code) = ("interrupted: \(error)", 1) }
+            else { (message, code) = ("error: \(error)", 1) }
+        case let error as ClassifierError:
+            if case .interrupted = error { (message, code) = ("interrupted: \(error)", 1) }
+            else { (message, code) = ("error: \(error)", 1) }
+        case let error as LatentError:
+            if case .interrupted = error { (message, code) = ("interrupted: \(error)", 1) }
+            else { (message, code) = ("error: \(error)", 1) }
+        case let error as CommandInterrupted:
+            (message, code) = ("interrupted: \(error)", 1)
+        default:
             // Runtime failures (files, solver, divergence): one line, exit 1.
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(1)
+            (message, code) = ("error: \(error)", 1)
         }
     }
 }
 
 /// A runtime failure detected by the command line itself (exit code 1).
 struct LaminarCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A usage error found after parsing, in `run()` (exit code 2, no usage text).
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A long evaluation stopped by SIGINT/SIGTERM (exit code 1, reported as an interrupt).
+struct CommandInterrupted: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -128,7 +128,7 @@ import _LaminarTestSupport
         func bytes(_ architecture: ClassifierArchitecture, steps: Int) throws -> Int {
             var rng = RandomGenerator(seed: 5)
             let net = try ImageClassifier<Double>(
-                ClassifierConfiguration(architecture: architecture, channels: 4, groups: 2, gradient: "adjoint", rkSteps: steps),
+                ClassifierConfiguration(architecture: architecture, channels: 4, groups: 2, solve: SolveSettings(rtol: 1e-3, atol: 1e-3, gradient: .adjoint), rkSteps: steps),
                 using: &rng)
             return try withGradient {
                 let out = try net.forward(x, options: ODEOptions(method: .rk4, stepSize: 1 / Double(steps)))

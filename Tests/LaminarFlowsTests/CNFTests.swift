@@ -7,13 +7,13 @@ import _LaminarTestSupport
 /// rounding) set the accuracy.
 @Suite struct CNFTests {
     func makeModel(
-        hidden: [Int] = [16, 16], trace: String = "exact", gradient: String = "adjoint", seed: UInt64 = 3,
+        hidden: [Int] = [16, 16], trace: String = "exact", gradient: GradientMethod = .adjoint, seed: UInt64 = 3,
         rtol: Double = 1e-8, atol: Double = 1e-8, kinetic: Double = 0, jacobian: Double = 0
     ) throws -> FFJORD<Double> {
         var rng = RandomGenerator(seed: seed)
         let config = FFJORDConfiguration(
-            dimension: 2, hidden: hidden, timeLength: 0.5, trainTime: true, trace: trace, rtol: rtol, atol: atol,
-            gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian)
+            dimension: 2, hidden: hidden, timeLength: 0.5, trainTime: true, trace: trace,
+            solve: SolveSettings(rtol: rtol, atol: atol, gradient: gradient), kineticWeight: kinetic, jacobianWeight: jacobian)
         return try FFJORD<Double>(config, using: &rng)
     }
 
@@ -84,7 +84,7 @@ import _LaminarTestSupport
         let x = Tensor<Double>.randomNormal([8, 2], using: &rng)
         var results: [String: [Tensor<Double>]] = [:]
         for method in ["backprop", "adjoint", "checkpointed"] {
-            let model = try makeModel(gradient: method, rtol: 1e-9, atol: 1e-9, kinetic: 0.1, jacobian: 0.1)
+            let model = try makeModel(gradient: try #require(GradientMethod(name: method)), rtol: 1e-9, atol: 1e-9, kinetic: 0.1, jacobian: 0.1)
             var noiseRNG = RandomGenerator(seed: 4)
             let grads = try withGradient { () throws -> [Tensor<Double>] in
                 let loss = try model.trainingLoss(Variable(x), using: &noiseRNG).loss
@@ -122,5 +122,18 @@ import _LaminarTestSupport
         let json = #"{"activation":"tanh","atol":1e-05,"blocks":1,"dimension":2,"gradient":"adjoint","hidden":[64,64,64],"jacobianWeight":0,"kineticWeight":0,"layerType":"concatsquash","method":"dopri5","rtol":1e-05,"timeLength":0.5,"trace":"exact","trainTime":true}"#
         let spec = try ModelSpec(name: "ffjord", json: json)
         #expect(spec == .ffjord(FFJORDConfiguration(dimension: 2)))
+    }
+
+    /// The typed solve settings encode as the same flat keys: a configuration with default
+    /// settings writes exactly the JSON of checkpoints from before ``SolveSettings``.
+    @Test func solveSettingsKeepTheCheckpointFormat() throws {
+        let old = #"{"activation":"tanh","atol":1e-05,"blocks":1,"dimension":2,"gradient":"adjoint","hidden":[64,64,64],"jacobianWeight":0,"kineticWeight":0,"layerType":"concatsquash","method":"dopri5","residual":false,"rtol":1e-05,"timeLength":0.5,"trace":"exact","trainTime":true}"#
+        #expect(try ModelSpec.ffjord(FFJORDConfiguration(dimension: 2)).jsonString() == old)
+        let custom = FFJORDConfiguration(
+            dimension: 2, solve: SolveSettings(method: .tsit5, rtol: 1e-3, atol: 1e-4, gradient: .adjoint(AdjointOptions(rtol: 1e-6)), maxSteps: 50))
+        let decoded = try ModelSpec(name: "ffjord", json: try ModelSpec.ffjord(custom).jsonString())
+        #expect(decoded == .ffjord(custom))
+        let unknown = old.replacingOccurrences(of: #""method":"dopri5""#, with: #""method":"rk45""#)
+        #expect(throws: FlowError.self) { try ModelSpec(name: "ffjord", json: unknown) }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import LaminarODE
 import LaminarFlows
 import _LaminarTestSupport
 
@@ -21,10 +22,11 @@ import _LaminarTestSupport
         return flow
     }
 
-    func makePlanarCNF(width: Int = 8, gradient: String = "adjoint", seed: UInt64 = 5) throws -> PlanarCNF<Double> {
+    func makePlanarCNF(width: Int = 8, gradient: GradientMethod = .adjoint, seed: UInt64 = 5) throws -> PlanarCNF<Double> {
         var rng = RandomGenerator(seed: seed)
         return try PlanarCNF<Double>(
-            PlanarCNFConfiguration(dimension: 2, width: width, timeLength: 1, rtol: 1e-9, atol: 1e-9, gradient: gradient),
+            PlanarCNFConfiguration(
+                dimension: 2, width: width, timeLength: 1, solve: SolveSettings(rtol: 1e-9, atol: 1e-9, gradient: gradient)),
             using: &rng)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LaminarODE
 @testable import LaminarFlows
 import LaminarData
 import LaminarNN
@@ -141,7 +142,8 @@ func tinyImages(_ count: Int, side: Int = 4) -> ImageDataset {
     @Test func hutchinsonEvaluationIsUnbiased() throws {
         var rng = RandomGenerator(seed: 3)
         let config = MultiscaleCNFConfiguration(
-            channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], timeLength: 0.5, rtol: 1e-8, atol: 1e-8)
+            channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], timeLength: 0.5,
+            solve: SolveSettings(rtol: 1e-8, atol: 1e-8))
         let model = try MultiscaleCNF<Double>(config, using: &rng)
         for p in model.parameters where p.rank > 1 { p.assign(p.value * 3) }
         let x = Tensor<Double>.randomNormal([2, 16], using: &rng)
@@ -166,8 +168,8 @@ func tinyImages(_ count: Int, side: Int = 4) -> ImageDataset {
     @Test func rnodeRegularizersEnterTheLoss() throws {
         var rng = RandomGenerator(seed: 4)
         let config = MultiscaleCNFConfiguration(
-            channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], timeLength: 0.5, rtol: 1e-6,
-            atol: 1e-6, gradient: "backprop", kineticWeight: 0.1, jacobianWeight: 0.2)
+            channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], timeLength: 0.5,
+            solve: SolveSettings(rtol: 1e-6, atol: 1e-6, gradient: .backprop), kineticWeight: 0.1, jacobianWeight: 0.2)
         let model = try MultiscaleCNF<Double>(config, using: &rng)
         let x = Tensor<Double>.randomNormal([3, 16], using: &rng)
         let objective = try withGradient { try model.trainingLoss(Variable(x), using: &rng) }

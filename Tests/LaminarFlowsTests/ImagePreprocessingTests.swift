@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LaminarODE
 @testable import LaminarFlows
 import LaminarData
 import _LaminarTestSupport
@@ -82,11 +83,11 @@ func logAbsDeterminant(_ m: [Double], _ n: Int) -> Double {
 }
 
 @Suite struct MultiscaleCNFTests {
-    func tinyModel(gradient: String = "backprop") throws -> MultiscaleCNF<Double> {
+    func tinyModel(gradient: GradientMethod = .backprop) throws -> MultiscaleCNF<Double> {
         var rng = RandomGenerator(seed: 8)
         let config = MultiscaleCNFConfiguration(
             channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], trace: "exact",
-            timeLength: 0.5, rtol: 1e-10, atol: 1e-10, gradient: gradient)
+            timeLength: 0.5, solve: SolveSettings(rtol: 1e-10, atol: 1e-10, gradient: gradient))
         let model = try MultiscaleCNF<Double>(config, using: &rng)
         // Larger weights than the initialisation so that the flow is far from the identity.
         for p in model.parameters where p.rank > 1 { p.assign(p.value * 3) }
@@ -120,7 +121,7 @@ func logAbsDeterminant(_ m: [Double], _ n: Int) -> Double {
         var rng = RandomGenerator(seed: 3)
         let config = MultiscaleCNFConfiguration(
             channels: 1, height: 4, width: 4, scales: 2, blocksPerScale: 1, hidden: [3], trace: "hutchinson-rademacher",
-            timeLength: 0.5, rtol: 1e-8, atol: 1e-8)
+            timeLength: 0.5, solve: SolveSettings(rtol: 1e-8, atol: 1e-8))
         let model = try MultiscaleCNF<Double>(config, using: &rng)
         for p in model.parameters where p.rank > 1 { p.assign(p.value * 3) }
         let x = Tensor<Double>.randomNormal([4, 16], using: &rng)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LaminarODE
 import LaminarFlows
 import _LaminarTestSupport
 
@@ -32,9 +33,9 @@ import _LaminarTestSupport
         let spec: ModelSpec
         switch name {
         case "planar": spec = .planar(PlanarFlowConfiguration(dimension: 2, depth: 4))
-        case "planar-cnf": spec = .planarCNF(PlanarCNFConfiguration(dimension: 2, width: 4, rtol: 1e-4, atol: 1e-4))
+        case "planar-cnf": spec = .planarCNF(PlanarCNFConfiguration(dimension: 2, width: 4, solve: SolveSettings(rtol: 1e-4, atol: 1e-4)))
         case "realnvp": spec = .realNVP(RealNVPConfiguration(dimension: 2, couplings: 4, hidden: [8]))
-        default: spec = .ffjord(FFJORDConfiguration(dimension: 2, hidden: [8, 8], rtol: 1e-4, atol: 1e-4))
+        default: spec = .ffjord(FFJORDConfiguration(dimension: 2, hidden: [8, 8], solve: SolveSettings(rtol: 1e-4, atol: 1e-4)))
         }
         var rng = RandomGenerator(seed: 1)
         let flow: AnyFlow<Float> = try spec.build(using: &rng)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LaminarODE
 @testable import LaminarLatentODE
 import LaminarData
 import LaminarNN
@@ -54,7 +55,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     /// observed value at the constant prediction, minus the KL, written out with scalars.
     @Test func elboOfAFrozenTrajectoryEqualsTheHandComputedValue() throws {
         var rng = RandomGenerator(seed: 21)
-        let config = LatentConfiguration(features: 2, latent: 3, hidden: 5, rnnHidden: 4, observationStd: 0.7, rtol: 1e-9, atol: 1e-9)
+        let config = LatentConfiguration(features: 2, latent: 3, hidden: 5, rnnHidden: 4, observationStd: 0.7, solve: SolveSettings(rtol: 1e-9, atol: 1e-9, gradient: .backprop))
         let model = LatentODE<Double>(config, using: &rng)
         freezeDynamics(model)
         let examples = handSeries()
@@ -87,7 +88,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     /// n log λ − λ T (n events in the window [0, T]).
     @Test func poissonLikelihoodOfAConstantIntensityIsClosedForm() throws {
         var rng = RandomGenerator(seed: 4)
-        let config = LatentConfiguration(features: 2, latent: 2, hidden: 4, rnnHidden: 3, poisson: true, rtol: 1e-10, atol: 1e-10)
+        let config = LatentConfiguration(features: 2, latent: 2, hidden: 4, rnnHidden: 3, poisson: true, solve: SolveSettings(rtol: 1e-10, atol: 1e-10, gradient: .backprop))
         let model = LatentODE<Double>(config, using: &rng)
         let intensity = model.dynamics.intensity!
         intensity.weight.assign(Tensor(zeros: intensity.weight.shape))
@@ -102,11 +103,11 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     /// agree between the adjoint and backpropagation through the solver.
     @Test(arguments: [LatentModelKind.latentODE, .odeRNN])
     func adjointAndBackpropGradientsAgree(kind: LatentModelKind) throws {
-        func grads(_ gradient: String) throws -> [Tensor<Double>] {
+        func grads(_ gradient: GradientMethod) throws -> [Tensor<Double>] {
             var rng = RandomGenerator(seed: 9)
             let config = LatentConfiguration(
                 kind: kind, features: 2, latent: 2, hidden: 5, rnnHidden: 3, poisson: kind == .latentODE,
-                rtol: 1e-10, atol: 1e-10, gradient: gradient)
+                solve: SolveSettings(rtol: 1e-10, atol: 1e-10, gradient: gradient))
             let model = LatentODE<Double>(config, using: &rng)
             let noise = Tensor<Double>.randomNormal([2, 2], using: &rng)
             return try withGradient {
@@ -114,7 +115,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
                 return gradients(of: terms.loss, wrt: model.parameters).map(\.value)
             }
         }
-        let adjoint = try grads("adjoint"), backprop = try grads("backprop")
+        let adjoint = try grads(.adjoint), backprop = try grads(.backprop)
         #expect(adjoint.count == backprop.count)
         for (a, b) in zip(adjoint, backprop) {
             #expect(closeness(a, b, rtol: 1e-6, atol: 1e-8) <= 1, "max diff \(maxAbsDifference(a, b))")
@@ -125,7 +126,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     /// decoder weight (the noise fixed).
     @Test func gradientMatchesFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 12)
-        let config = LatentConfiguration(kind: .odeRNN, features: 2, latent: 2, hidden: 4, rnnHidden: 3, rtol: 1e-11, atol: 1e-11, gradient: "backprop")
+        let config = LatentConfiguration(kind: .odeRNN, features: 2, latent: 2, hidden: 4, rnnHidden: 3, solve: SolveSettings(rtol: 1e-11, atol: 1e-11, gradient: .backprop))
         let model = LatentODE<Double>(config, using: &rng)
         let batch = SeriesBatch<Double>(handSeries())
         let noise = Tensor<Double>.randomNormal([2, 2], using: &rng)
@@ -150,7 +151,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     @Test(arguments: [LatentModelKind.latentODE, .odeRNN, .rnn])
     func modelsLearnOnAFewSpirals(kind: LatentModelKind) throws {
         let data = try SpiralDataset(settings: .init(series: 16, points: 20, noise: 0.1, targets: 10), seed: 2)
-        let config = LatentConfiguration(kind: kind, rtol: 1e-3, atol: 1e-3)
+        let config = LatentConfiguration(kind: kind, solve: SolveSettings(rtol: 1e-3, atol: 1e-3, gradient: .backprop))
         let model = try makeSeriesModel(config, seed: 1)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latent-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -171,7 +172,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     /// Resuming from a checkpoint continues exactly: the same parameters as an uninterrupted run.
     @Test func resumeContinuesExactly() throws {
         let data = try SpiralDataset(settings: .init(series: 8, points: 10, targets: 5), seed: 5)
-        let config = LatentConfiguration(rtol: 1e-3, atol: 1e-3)
+        let config = LatentConfiguration(solve: SolveSettings(rtol: 1e-3, atol: 1e-3, gradient: .backprop))
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("latent-resume-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
         func trainer(_ name: String, iterations: Int) throws -> LatentTrainer {
@@ -193,7 +194,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
     @Test func configurationErrorsNameTheFlag() {
         #expect(throws: LatentError.self) { try LatentConfiguration(kind: .rnn, poisson: true).validate() }
         #expect(throws: LatentError.self) { try LatentConfiguration(observationStd: 0).validate() }
-        #expect(throws: LatentError.self) { try LatentConfiguration(gradient: "magic").validate() }
+        #expect(throws: LatentError.self) { try LatentConfiguration(solve: SolveSettings(rtol: -1)).validate() }
         #expect(throws: LatentError.self) { try LatentTrainingOptions(iterations: 0).validate() }
     }
 }

@@ -204,7 +204,7 @@ func classifyCase(_ s: BenchSettings) throws -> [Measurement] {
     let labels = (0..<batch).map { $0 % 10 }
     var out: [Measurement] = []
     for architecture in [ClassifierArchitecture.odenet, .rknet, .resnet] {
-        let config = ClassifierConfiguration(architecture: architecture, channels: channels, rtol: 1e-3, atol: 1e-3, gradient: "adjoint", rkSteps: 4)
+        let config = ClassifierConfiguration(architecture: architecture, channels: channels, solve: SolveSettings(rtol: 1e-3, atol: 1e-3, gradient: .adjoint), rkSteps: 4)
         let net = try ImageClassifier<Float>(config, using: &rng)
         let adam = Adam(parameters: net.parameters, learningRate: 1e-3)
         var nfeF = 0, nfeB = 0

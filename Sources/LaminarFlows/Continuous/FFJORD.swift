@@ -13,16 +13,18 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
     public init(_ configuration: FFJORDConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
-        let estimator = TraceEstimator(name: configuration.trace)!
+        guard let estimator = TraceEstimator(name: configuration.trace),
+              let layerType = ODENetLayerType(rawValue: configuration.layerType) else {
+            throw FlowError.invalidConfiguration("trace '\(configuration.trace)' or layer type '\(configuration.layerType)' unknown")
+        }
         self.trainingEstimator = estimator
-        let options = ODEOptions(
-            method: Tableau.named(configuration.method)!, rtol: configuration.rtol, atol: configuration.atol)
-        let gradient = GradientMethod(name: configuration.gradient)!
+        let options = configuration.solve.odeOptions
+        let gradient = configuration.solve.gradient
         var blocks: [CNFBlock<Scalar>] = []
         for _ in 0..<configuration.blocks {
             let net = try MLPVectorField<Scalar>(
                 dimension: configuration.dimension, hidden: configuration.hidden,
-                layerType: ODENetLayerType(rawValue: configuration.layerType)!,
+                layerType: layerType,
                 activation: configuration.activation, residual: configuration.residual, using: &rng)
             blocks.append(CNFBlock(
                 net: net, estimator: .exact, timeLength: configuration.timeLength,

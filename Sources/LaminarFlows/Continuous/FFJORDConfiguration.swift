@@ -20,23 +20,19 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     public var trainTime: Bool
     /// Training trace estimator (`exact`, `hutchinson-gaussian`, `hutchinson-rademacher`).
     public var trace: String
-    /// Solver method name and tolerances.
-    public var method: String
-    public var rtol: Double
-    public var atol: Double
-    /// Gradient method name (`adjoint`, `backprop`, `checkpointed`, `adjoint-full-norm`).
-    public var gradient: String
+    /// Solver method, tolerances, gradient mode and step limit of every block's solves.
+    public var solve: SolveSettings
     /// Regularization weights (Finlay et al. 2020): kinetic energy and Jacobian Frobenius norm.
     public var kineticWeight: Double
     public var jacobianWeight: Double
 
     /// FFJORD's toy-data defaults (hidden 64-64-64, concatsquash, tanh, one block, T = 0.5
-    /// learned, dopri5 at 1e-5, adjoint, Hutchinson for training when d > 8 else exact).
+    /// learned, dopri5 at 1e-5, adjoint (``SolveSettings``'s defaults), Hutchinson for training
+    /// when d > 8 else exact).
     public init(
         dimension: Int, hidden: [Int] = [64, 64, 64], layerType: String = "concatsquash",
         activation: String = "tanh", residual: Bool = false, blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
-        trace: String? = nil, method: String = "dopri5", rtol: Double = 1e-5, atol: Double = 1e-5,
-        gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
+        trace: String? = nil, solve: SolveSettings = SolveSettings(), kineticWeight: Double = 0, jacobianWeight: Double = 0
     ) {
         self.dimension = dimension
         self.hidden = hidden
@@ -47,16 +43,18 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         self.timeLength = timeLength
         self.trainTime = trainTime
         self.trace = trace ?? (dimension <= 8 ? "exact" : "hutchinson-gaussian")
-        self.method = method
-        self.rtol = rtol
-        self.atol = atol
-        self.gradient = gradient
+        self.solve = solve
         self.kineticWeight = kineticWeight
         self.jacobianWeight = jacobianWeight
     }
 
+    enum CodingKeys: String, CodingKey {
+        case dimension, hidden, layerType, activation, residual, blocks, timeLength, trainTime, trace
+        case kineticWeight, jacobianWeight
+    }
+
     /// Decodes the JSON of a checkpoint; fields added after a checkpoint was written take their
-    /// defaults (`residual`: false).
+    /// defaults (`residual`: false). The solve settings are flat keys of the same object.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dimension = try c.decode(Int.self, forKey: .dimension)
@@ -68,12 +66,25 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         timeLength = try c.decode(Double.self, forKey: .timeLength)
         trainTime = try c.decode(Bool.self, forKey: .trainTime)
         trace = try c.decode(String.self, forKey: .trace)
-        method = try c.decode(String.self, forKey: .method)
-        rtol = try c.decode(Double.self, forKey: .rtol)
-        atol = try c.decode(Double.self, forKey: .atol)
-        gradient = try c.decode(String.self, forKey: .gradient)
+        solve = try SolveSettings(from: decoder)
         kineticWeight = try c.decode(Double.self, forKey: .kineticWeight)
         jacobianWeight = try c.decode(Double.self, forKey: .jacobianWeight)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(hidden, forKey: .hidden)
+        try c.encode(layerType, forKey: .layerType)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(residual, forKey: .residual)
+        try c.encode(blocks, forKey: .blocks)
+        try c.encode(timeLength, forKey: .timeLength)
+        try c.encode(trainTime, forKey: .trainTime)
+        try c.encode(trace, forKey: .trace)
+        try c.encode(kineticWeight, forKey: .kineticWeight)
+        try c.encode(jacobianWeight, forKey: .jacobianWeight)
+        try solve.encode(to: encoder)
     }
 
     /// Checks every field; the message names the field and the accepted values.
@@ -91,24 +102,14 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         guard TraceEstimator(name: trace) != nil else {
             throw fail("trace '\(trace)' unknown; use exact, hutchinson-gaussian or hutchinson-rademacher")
         }
-        try validateSolveSettings(method: method, rtol: rtol, atol: atol, gradient: gradient)
+        try validateSolveSettings(solve)
         guard kineticWeight >= 0, jacobianWeight >= 0 else { throw fail("regularization weights must be ≥ 0") }
     }
 }
 
-/// Checks the solver name, tolerances and gradient method shared by every continuous model.
-func validateSolveSettings(method: String, rtol: Double, atol: Double, gradient: String) throws {
-    guard Tableau.named(method) != nil else {
-        throw FlowError.invalidConfiguration(
-            "solver '\(method)' unknown; use one of \(Tableau.all.map(\.name).joined(separator: ", "))")
-    }
-    guard rtol > 0, atol > 0, rtol.isFinite, atol.isFinite else {
-        throw FlowError.invalidConfiguration("tolerances must be positive, got rtol \(rtol), atol \(atol)")
-    }
-    guard GradientMethod(name: gradient) != nil else {
-        throw FlowError.invalidConfiguration(
-            "gradient '\(gradient)' unknown; use adjoint, backprop, checkpointed or adjoint-full-norm")
-    }
+/// Checks the solve settings shared by every continuous model (as a configuration error).
+func validateSolveSettings(_ settings: SolveSettings) throws {
+    do { try settings.validate() } catch { throw FlowError.invalidConfiguration("\(error)") }
 }
 
 /// Errors of model construction and use.

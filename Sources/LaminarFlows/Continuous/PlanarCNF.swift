@@ -13,23 +13,36 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
     /// Integration length T (fixed).
     public var timeLength: Double
     /// Solver, tolerances and gradient method, as for FFJORD.
-    public var method: String
-    public var rtol: Double
-    public var atol: Double
-    public var gradient: String
+    public var solve: SolveSettings
 
     public init(
-        dimension: Int, width: Int = 8, hyperHidden: Int = 32, timeLength: Double = 1, method: String = "dopri5",
-        rtol: Double = 1e-5, atol: Double = 1e-5, gradient: String = "adjoint"
+        dimension: Int, width: Int = 8, hyperHidden: Int = 32, timeLength: Double = 1, solve: SolveSettings = SolveSettings()
     ) {
         self.dimension = dimension
         self.width = width
         self.hyperHidden = hyperHidden
         self.timeLength = timeLength
-        self.method = method
-        self.rtol = rtol
-        self.atol = atol
-        self.gradient = gradient
+        self.solve = solve
+    }
+
+    enum CodingKeys: String, CodingKey { case dimension, width, hyperHidden, timeLength }
+
+    /// Decodes the JSON of a checkpoint; the solve settings are flat keys of the same object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            dimension: try c.decode(Int.self, forKey: .dimension), width: try c.decode(Int.self, forKey: .width),
+            hyperHidden: try c.decode(Int.self, forKey: .hyperHidden), timeLength: try c.decode(Double.self, forKey: .timeLength),
+            solve: try SolveSettings(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(width, forKey: .width)
+        try c.encode(hyperHidden, forKey: .hyperHidden)
+        try c.encode(timeLength, forKey: .timeLength)
+        try solve.encode(to: encoder)
     }
 
     public func validate() throws {
@@ -38,7 +51,7 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
         guard width >= 1 else { throw fail("planar CNF width M must be ≥ 1, got \(width)") }
         guard hyperHidden >= 1 else { throw fail("hypernetwork width must be ≥ 1, got \(hyperHidden)") }
         guard timeLength > 0, timeLength.isFinite else { throw fail("time length must be > 0, got \(timeLength)") }
-        try validateSolveSettings(method: method, rtol: rtol, atol: atol, gradient: gradient)
+        try validateSolveSettings(solve)
     }
 }
 
@@ -108,9 +121,7 @@ public final class PlanarCNF<Scalar: TensorScalar>: Flow {
             using: &rng)
         block = CNFBlock(
             net: field, estimator: .exact, timeLength: configuration.timeLength, trainTime: false,
-            options: ODEOptions(
-                method: Tableau.named(configuration.method)!, rtol: configuration.rtol, atol: configuration.atol),
-            gradient: GradientMethod(name: configuration.gradient)!)
+            options: configuration.solve.odeOptions, gradient: configuration.solve.gradient)
     }
 
     public var dimension: Int { configuration.dimension }

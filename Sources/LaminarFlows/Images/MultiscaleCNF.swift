@@ -19,10 +19,8 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
     public var trace: String
     public var timeLength: Double
     public var trainTime: Bool
-    public var method: String
-    public var rtol: Double
-    public var atol: Double
-    public var gradient: String
+    /// Solver, tolerances and gradient method of every block.
+    public var solve: SolveSettings
     /// RNODE (Finlay et al. 2020): weight of the kinetic energy ∫‖f‖² dt (batch mean, summed
     /// over blocks; the paper uses 0.01 on MNIST).
     public var kineticWeight: Double
@@ -32,8 +30,8 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
     public init(
         channels: Int = 1, height: Int = 28, width: Int = 28, scales: Int = 2, blocksPerScale: Int = 1,
         hidden: [Int] = [32, 32], activation: Activation = .softplus, trace: String = "hutchinson-rademacher",
-        timeLength: Double = 1, trainTime: Bool = true, method: String = "dopri5", rtol: Double = 1e-5,
-        atol: Double = 1e-5, gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
+        timeLength: Double = 1, trainTime: Bool = true, solve: SolveSettings = SolveSettings(),
+        kineticWeight: Double = 0, jacobianWeight: Double = 0
     ) {
         self.channels = channels
         self.height = height
@@ -45,15 +43,47 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
         self.trace = trace
         self.timeLength = timeLength
         self.trainTime = trainTime
-        self.method = method
-        self.rtol = rtol
-        self.atol = atol
-        self.gradient = gradient
+        self.solve = solve
         self.kineticWeight = kineticWeight
         self.jacobianWeight = jacobianWeight
     }
 
     public var dimension: Int { channels * height * width }
+
+    enum CodingKeys: String, CodingKey {
+        case channels, height, width, scales, blocksPerScale, hidden, activation, trace, timeLength, trainTime
+        case kineticWeight, jacobianWeight
+    }
+
+    /// Decodes the JSON of a checkpoint; the solve settings are flat keys of the same object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            channels: try c.decode(Int.self, forKey: .channels), height: try c.decode(Int.self, forKey: .height),
+            width: try c.decode(Int.self, forKey: .width), scales: try c.decode(Int.self, forKey: .scales),
+            blocksPerScale: try c.decode(Int.self, forKey: .blocksPerScale), hidden: try c.decode([Int].self, forKey: .hidden),
+            activation: try c.decode(Activation.self, forKey: .activation), trace: try c.decode(String.self, forKey: .trace),
+            timeLength: try c.decode(Double.self, forKey: .timeLength), trainTime: try c.decode(Bool.self, forKey: .trainTime),
+            solve: try SolveSettings(from: decoder), kineticWeight: try c.decode(Double.self, forKey: .kineticWeight),
+            jacobianWeight: try c.decode(Double.self, forKey: .jacobianWeight))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(height, forKey: .height)
+        try c.encode(width, forKey: .width)
+        try c.encode(scales, forKey: .scales)
+        try c.encode(blocksPerScale, forKey: .blocksPerScale)
+        try c.encode(hidden, forKey: .hidden)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(trace, forKey: .trace)
+        try c.encode(timeLength, forKey: .timeLength)
+        try c.encode(trainTime, forKey: .trainTime)
+        try c.encode(kineticWeight, forKey: .kineticWeight)
+        try c.encode(jacobianWeight, forKey: .jacobianWeight)
+        try solve.encode(to: encoder)
+    }
 
     public func validate() throws {
         guard channels > 0, height > 0, width > 0 else { throw FlowError.invalidConfiguration("image shape must be positive") }
@@ -72,9 +102,8 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
             (h, w) = (h / 2, w / 2)
         }
         guard TraceEstimator(name: trace) != nil else { throw FlowError.invalidConfiguration("unknown trace estimator \(trace)") }
-        guard Tableau.named(method) != nil else { throw FlowError.invalidConfiguration("unknown solver \(method)") }
-        guard GradientMethod(name: gradient) != nil else { throw FlowError.invalidConfiguration("unknown gradient \(gradient)") }
-        guard timeLength > 0, rtol > 0, atol > 0 else { throw FlowError.invalidConfiguration("T and tolerances must be positive") }
+        try validateSolveSettings(solve)
+        guard timeLength > 0, timeLength.isFinite else { throw FlowError.invalidConfiguration("T must be positive, got \(timeLength)") }
         guard kineticWeight >= 0, jacobianWeight >= 0 else {
             throw FlowError.invalidConfiguration("regularization weights must be ≥ 0")
         }
@@ -98,9 +127,12 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
     public init(_ configuration: MultiscaleCNFConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
-        trainingEstimator = TraceEstimator(name: configuration.trace)!
-        let options = ODEOptions(method: Tableau.named(configuration.method)!, rtol: configuration.rtol, atol: configuration.atol)
-        let gradient = GradientMethod(name: configuration.gradient)!
+        guard let estimator = TraceEstimator(name: configuration.trace) else {
+            throw FlowError.invalidConfiguration("unknown trace estimator \(configuration.trace)")
+        }
+        trainingEstimator = estimator
+        let options = configuration.solve.odeOptions
+        let gradient = configuration.solve.gradient
         func blocks(_ c: Int, _ h: Int, _ w: Int) -> [CNFBlock<Scalar>] {
             (0..<configuration.blocksPerScale).map { _ in
                 CNFBlock(

@@ -17,6 +17,13 @@ public final class TrainingSession {
         flow = try spec.build(using: &rng)
         var metadata = ["model": spec.name, "configuration": try spec.jsonString(), "data": dataName]
         metadata.merge(extraMetadata) { current, _ in current }
+        let checkpointURL = directory.appendingPathComponent("checkpoint.safetensors")
+        if resume, let stored = try? Checkpoint<Float>.load(from: checkpointURL),
+           let name = stored.metadata["model"], let json = stored.metadata["configuration"],
+           (try? ModelSpec(name: name, json: json)) == spec {
+            // The same configuration, written before fields with defaults were added: keep its text.
+            metadata["configuration"] = json
+        }
         trainer = try FlowTrainer(
             flow: flow, options: options, source: source, directory: directory, metadata: metadata)
         let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)

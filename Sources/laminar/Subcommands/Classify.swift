@@ -24,16 +24,16 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Feature channels (the paper: 64).")
     var channels: Int = 64
 
-    @Option(help: "ODE-Net gradient: adjoint, backprop, checkpointed.")
-    var gradient: String = "adjoint"
+    /// ODE-Net solves: dopri5 at rtol = atol = 1e-3 with the adjoint unless given.
+    @OptionGroup var solve: SolverOptions
 
-    @Option(help: "ODE-Net solver tolerance (rtol = atol).")
-    var tol: Double = 1e-3
+    @Option(name: .customLong("tol"), help: .hidden)
+    var deprecatedTolerance: Double?
 
     @Option(name: .customLong("rk-steps"), help: "RK-Net: rk4 steps on [0, 1].")
     var rkSteps: Int = 4
 
-    @Option(help: "Training epochs (fractions allowed).")
+    @Option(parsing: .unconditional, help: "Training epochs (fractions allowed).")
     var epochs: Double = 1
 
     @Option(help: "Batch size.")
@@ -51,23 +51,28 @@ struct ClassifyTrain: ParsableCommand {
     @Flag(help: "Continue the run in --out from its checkpoint.")
     var resume: Bool = false
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var runtime: RuntimeOptions
 
-    @Option(help: "BLAS threads.")
-    var threads: Int = 1
+    var seed: UInt64 { runtime.seed(default: 0) }
+    var threads: Int { runtime.threads }
+
+    /// The ODE-Net's solve settings (`--tol` is the old spelling of `--rtol` = `--atol`).
+    var solveSettings: SolveSettings {
+        let tol = deprecatedTolerance ?? 1e-3
+        return solve.settings(defaults: SolveSettings(rtol: tol, atol: tol))
+    }
 
     var configuration: ClassifierConfiguration {
         ClassifierConfiguration(
-            architecture: ClassifierArchitecture(rawValue: model) ?? .odenet, channels: channels, rtol: tol, atol: tol,
-            gradient: gradient, rkSteps: rkSteps)
+            architecture: ClassifierArchitecture(rawValue: model) ?? .odenet, channels: channels, solve: solveSettings,
+            rkSteps: rkSteps)
     }
 
     func validate() throws {
         guard ClassifierArchitecture(rawValue: model) != nil else {
             throw ValidationError("--model '\(model)' is unknown; use odenet, rknet or resnet")
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        if let t = deprecatedTolerance, !(t > 0 && t.isFinite) { throw ValidationError("--tol must be positive, got \(t)") }
         do {
             try configuration.validate()
             try ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery).validate()
@@ -76,7 +81,7 @@ struct ClassifyTrain: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.set(threads)
+        runtime.apply()
         SignalFlag.install()
         let splits = try images.load()
         var rng = RandomGenerator(seed: seed)
@@ -117,7 +122,8 @@ struct ClassifyTrain: ParsableCommand {
         let peakMiB = peakResidentMiB()
         let records = try ClassifierRecord.read(from: trainer.metricsURL)
         let trainSeconds = records.reduce(0) { $0 + $1.seconds }
-        let result = try evaluateClassifier(net, on: splits.test)
+        let result = try evaluateClassifier(
+            net, on: splits.test, progress: stageProgress("test accuracy", total: splits.test.count, unit: "images"))
         print(String(format: "test accuracy: %.4f (error %.2f%%), loss %.4f, NFE %.1f", result.accuracy, 100 * (1 - result.accuracy), result.loss, result.nfe))
         let summary = ClassifierRunSummary(
             model: model, parameters: parameters, epochs: epochs, trainImages: splits.train.count, testImages: splits.test.count,
@@ -150,8 +156,7 @@ struct ClassifyEvaluate: ParsableCommand {
     @Option(help: "PNG chart of accuracy against NFE (with --rtol).")
     var chart: String?
 
-    @Option(help: "BLAS threads.")
-    var threads: Int = 1
+    @OptionGroup var runtime: RuntimeOptions
 
     func tolerances() throws -> [Double] {
         guard let rtol else { return [] }
@@ -164,16 +169,18 @@ struct ClassifyEvaluate: ParsableCommand {
 
     func validate() throws {
         _ = try tolerances()
-        guard FileManager.default.fileExists(atPath: checkpoint) else { throw ValidationError("--checkpoint: no file at \(checkpoint)") }
         if let chart { try requireWritableParent(of: chart, flag: "--chart") }
-        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     }
 
     func run() throws {
-        BLASThreads.set(threads)
+        runtime.apply()
+        SignalFlag.install()
+        guard FileManager.default.fileExists(atPath: checkpoint) else { throw LaminarCLIError("--checkpoint \(checkpoint): no such file") }
         let stored = try Checkpoint<Float>.load(from: URL(fileURLWithPath: checkpoint))
         guard stored.metadata["model"] == "classifier", let json = stored.metadata["configuration"] else {
-            throw LaminarCLIError("\(checkpoint) is not a classifier checkpoint written by laminar classify train")
+            let model = stored.metadata["model"] ?? "?"
+            let hint = model == "latent" ? "; use laminar latent evaluate" : ModelSpec.names.contains(model) ? "; use laminar evaluate" : ""
+            throw LaminarCLIError("\(checkpoint) is not a classifier checkpoint written by laminar classify train (model '\(model)')\(hint)")
         }
         let configuration = try JSONDecoder().decode(ClassifierConfiguration.self, from: Data(json.utf8))
         var rng = RandomGenerator(seed: 0)
@@ -183,11 +190,16 @@ struct ClassifyEvaluate: ParsableCommand {
         let tols = try tolerances()
         var rows: [(Double?, Double, Double, Double)] = []
         if tols.isEmpty || configuration.architecture != .odenet {
-            let r = try evaluateClassifier(net, on: splits.test)
+            let r = try evaluateClassifier(
+                net, on: splits.test, progress: stageProgress("test accuracy", total: splits.test.count, unit: "images"))
             rows.append((nil, r.accuracy, r.nfe, r.imagesPerSecond))
         } else {
             for tol in tols {
-                let r = try evaluateClassifier(net, on: splits.test, options: ODEOptions(method: .dopri5, rtol: tol, atol: tol))
+                let r = try evaluateClassifier(
+                    net, on: splits.test, options: ODEOptions(method: .dopri5, rtol: tol, atol: tol),
+                    progress: stageProgress(
+                        "test accuracy at tolerance \(String(format: "%.0e", tol)) (\(rows.count + 1) of \(tols.count))",
+                        total: splits.test.count, unit: "images"))
                 rows.append((tol, r.accuracy, r.nfe, r.imagesPerSecond))
             }
         }
@@ -198,9 +210,13 @@ struct ClassifyEvaluate: ParsableCommand {
                 + String(format: " %8.4f   %7.2f   %6.1f   %8.0f", acc, 100 * (1 - acc), nfe, speed))
         }
         if let chart, rows.count > 1 {
-            let series = ChartSeries(name: "ODE-Net", xs: rows.map(\.2), ys: rows.map { 100 * (1 - $0.1) }, color: LineChart.palette[0])
-            try PNG.write(LineChart.render(title: "TEST ERROR AGAINST NFE (TOLERANCES \(tols.map { String(format: "%.0e", $0) }.joined(separator: ", ")))",
-                                           xLabel: "forward NFE", yLabel: "test error %", series: [series]), to: chart)
+            let errors = rows.map { 100 * (1 - $0.1) }
+            let series = ChartSeries(
+                name: "ODE-Net", xs: rows.map(\.2), ys: errors, color: LineChart.palette[0],
+                pointLabels: rows.map { $0.0.map { "tol " + String(format: "%.0e", $0) } ?? "trained" })
+            try PNG.write(LineChart.render(title: "ODE-Net test error against NFE at tolerances \(tols.map { String(format: "%.0e", $0) }.joined(separator: ", "))",
+                                           xLabel: "forward NFE per batch", yLabel: "test error %", series: [series],
+                                           yRange: 0...max(5, (errors.max() ?? 0) * 1.25)), to: chart)
             note("wrote \(chart)")
         }
     }

@@ -29,7 +29,7 @@ extension LaminarCommand {
         @Option(name: .customLong("with"), help: "Extra rows at the parameter count of the widest planar CNF: realnvp, ffjord (comma-separated).")
         var extra: String?
 
-        @Option(help: "Training iterations per model.")
+        @Option(parsing: .unconditional, help: "Training iterations per model.")
         var iters: Int = 2_000
 
         @Option(help: "Batch size.")
@@ -38,11 +38,7 @@ extension LaminarCommand {
         @Option(help: "Adam learning rate.")
         var lr: Double = 1e-3
 
-        @Option(help: "Tolerances of the CNF solves.")
-        var rtol: Double = 1e-5
-
-        @Option(help: "Absolute tolerance of the CNF solves.")
-        var atol: Double = 1e-5
+        @OptionGroup var solve: SolverOptions
 
         @Option(help: "Samples for the final KL / NLL estimate.")
         var evaluationSamples: Int = 5_000
@@ -53,11 +49,7 @@ extension LaminarCommand {
         @Option(help: "Output directory.")
         var out: String = "runs/compare"
 
-        @Option(help: "Random seed (the same for every model).")
-        var seed: UInt64 = 0
-
-        @Option(help: "BLAS threads.")
-        var threads: Int = 1
+        @OptionGroup var runtime: RuntimeOptions
 
         func validate() throws {
             _ = try parsedTasks()
@@ -67,10 +59,8 @@ extension LaminarCommand {
             guard iters >= 1 else { throw ValidationError("--iters must be ≥ 1, got \(iters)") }
             guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be > 0, got \(lr)") }
-            guard rtol > 0, atol > 0 else { throw ValidationError("--rtol and --atol must be > 0") }
             guard evaluationSamples >= 10 else { throw ValidationError("--evaluation-samples must be ≥ 10") }
             guard resolution >= 8, resolution <= 400 else { throw ValidationError("--resolution must be in 8…400") }
-            guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
             try requireWritableDirectory(out, flag: "--out")
         }
 
@@ -116,17 +106,19 @@ extension LaminarCommand {
         }
 
         func run() throws {
-            BLASThreads.set(threads)
+            runtime.apply()
+            let seed = runtime.seed(default: 0)
+            let settings = solve.settings(defaults: SolveSettings())
             let tasks = try parsedTasks()
             let depthList = try positiveList(depths, flag: "--depths")
             let widthList = try positiveList(widths, flag: "--widths")
             let directory = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let settings = ComparisonSettings(
+            let comparison = ComparisonSettings(
                 iterations: iters, batchSize: batch, learningRate: lr, seed: seed, evaluationSamples: evaluationSamples)
             var specs: [ModelSpec] = depthList.map { .planar(PlanarFlowConfiguration(dimension: 2, depth: $0)) }
             specs += widthList.map {
-                .planarCNF(PlanarCNFConfiguration(dimension: 2, width: $0, rtol: rtol, atol: atol))
+                .planarCNF(PlanarCNFConfiguration(dimension: 2, width: $0, solve: settings))
             }
             if let widest = widthList.max() {
                 var rng = RandomGenerator(seed: 0)
@@ -143,8 +135,11 @@ extension LaminarCommand {
                     let label = ComparePictures.label(spec)
                     note("\(task): \(spec.summary)")
                     let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
-                    let (result, flow) = try Comparison.run(spec, task: task, settings: settings) { i, loss in
-                        bar.update(iteration: i, fields: [("loss", String(format: "%.4f", loss))])
+                    // The training loss of the density task is KL(q‖p) − log Z: shown as the KL the table reports.
+                    let offset: Double
+                    if case .density(let energy) = task { offset = energy.logNormalizer() } else { offset = 0 }
+                    let (result, flow) = try Comparison.run(spec, task: task, settings: comparison) { i, loss in
+                        bar.update(iteration: i, fields: [(task.metric, String(format: "%.4f", loss + offset))])
                     }
                     bar.finish()
                     results.append(result)

@@ -35,25 +35,22 @@ extension LaminarCommand {
         @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files (default: the one used in training).")
         var dataDirectory: String?
 
-        @Option(help: "BLAS threads.")
-        var threads: Int = 1
+        @OptionGroup var runtime: RuntimeOptions
 
         func validate() throws {
             guard resolution >= 8, resolution <= 1_000 else {
                 throw ValidationError("--resolution must be in 8…1000, got \(resolution)")
             }
             guard range > 0 else { throw ValidationError("--range must be > 0") }
-            guard FileManager.default.fileExists(atPath: checkpoint) else {
-                throw ValidationError("--checkpoint: no file at \(checkpoint)")
-            }
             guard images == "test" || images == "train" else { throw ValidationError("--images must be test or train, got '\(images)'") }
             guard n >= 2, columns >= 1, rows >= 1 else { throw ValidationError("--n must be ≥ 2 and --columns, --rows ≥ 1") }
             try requireWritableParent(of: out, flag: "--out")
         }
 
         func run() throws {
-            BLASThreads.set(threads)
-            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
+            runtime.apply()
+            SignalFlag.install()
+            let (flow, spec, metadata) = try loadFlowCheckpoint(checkpoint)
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try rankImages(flow, image: image, dataName: metadata["data"] ?? "fashion-mnist")
                 return
@@ -61,7 +58,7 @@ extension LaminarCommand {
             guard flow.dimension == 2 else { throw LaminarCLIError("density maps need a 2-D model") }
             let grid = try DensityGrid.evaluate(flow, low: -range, high: range, resolution: resolution)
             let toy = metadata["data"].flatMap(ToyDataset.init(rawValue:))
-            try Pictures.writeDensity(grid, truth: toy, path: out)
+            try Pictures.writeDensity(grid, truth: toy, modelName: spec.name, path: out)
             note(String(format: "wrote %@ (mass on the grid %.4f, NFE %d)", out, grid.totalMass, grid.nfe))
         }
     
@@ -75,13 +72,14 @@ extension LaminarCommand {
             }
             let indices = Array(0..<min(n, set.count))
             let result = try Evaluation.imageBitsPerDimension(
-                flow, data: set, indices: indices, preprocessing: image.preprocessing)
+                flow, data: set, indices: indices, preprocessing: image.preprocessing,
+                progress: stageProgress("bits/dim of \(images) images", total: indices.count, unit: "images"))
             try ImagePictures.writeRanked(
                 data: set, indices: indices, bitsPerDimension: result.perImage, rows: rows, perRow: columns, path: out)
             let url = URL(fileURLWithPath: out)
             let histogram = url.deletingPathExtension().path + "-histogram.png"
             try ImagePictures.writeHistogram(
-                result.perImage, title: "BITS/DIM OF \(indices.count) \(images.uppercased()) IMAGES", path: histogram)
+                result.perImage, title: "bits/dim of \(indices.count) \(images) images", path: histogram)
             note(String(format: "wrote %@ and %@ (mean %.4f ± %.4f bits/dim, %@)", out, histogram, result.bitsPerDimension,
                         result.standardError, result.exactTrace ? "exact log-determinant" : "Hutchinson estimate"))
         }

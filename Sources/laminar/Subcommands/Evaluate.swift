@@ -11,10 +11,10 @@ extension LaminarCommand {
         @Option(help: "Checkpoint written by laminar train.")
         var checkpoint: String
 
-        @Option(help: "Data to evaluate on (default: the data the model was trained on; toy sets draw fresh samples).")
+        @Option(help: "Data to evaluate on (default: the data the model was trained on: toy sets draw fresh samples, a points file its held-out --test-fraction rows, images the --split).")
         var data: String?
 
-        @Option(help: "Number of fresh test samples for toy data; images: evaluate the first N images of the split (default all).")
+        @Option(help: "Number of fresh test samples for toy data (default 5000); images: evaluate the first N images of the split (default all).")
         var n: Int?
 
         @Option(help: "Images: test or train.")
@@ -26,35 +26,45 @@ extension LaminarCommand {
         @Option(help: "Images: dequantization (and, for CNFs, Hutchinson) draws per image.")
         var draws: Int = 1
 
-        @Option(help: "Seed of the test samples.")
-        var seed: UInt64 = 12_345
-
-        @Option(help: "BLAS threads.")
-        var threads: Int = 1
+        @OptionGroup var runtime: RuntimeOptions
 
         func validate() throws {
             if let n, n < 1 { throw ValidationError("--n must be ≥ 1, got \(n)") }
             guard split == "test" || split == "train" else { throw ValidationError("--split must be test or train, got '\(split)'") }
             guard draws >= 1 else { throw ValidationError("--draws must be ≥ 1, got \(draws)") }
-            guard FileManager.default.fileExists(atPath: checkpoint) else {
-                throw ValidationError("--checkpoint: no file at \(checkpoint)")
-            }
         }
 
         func run() throws {
-            BLASThreads.set(threads)
-            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
-            let dataName = data ?? metadata["data"] ?? "checkerboard"
+            runtime.apply()
+            SignalFlag.install()
+            let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
+            let trainedOn = metadata["data"] ?? "checkerboard"
+            let dataName = data ?? trainedOn
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try evaluateImages(flow, image: image, dataName: dataName)
                 return
             }
+            let seed = runtime.seed(default: 12_345)
             let points: Tensor<Float>
+            let described: String
             if let toy = ToyDataset(rawValue: dataName) {
                 var rng = RandomGenerator(seed: seed)
                 points = toy.sample(n ?? 5_000, using: &rng)
+                described = "fresh samples of \(dataName), seed \(seed)"
             } else {
-                points = Tensor<Float>(try PointsFile.load(path: dataName))
+                let all = Tensor<Float>(try PointsFile.load(path: dataName))
+                if dataName == trainedOn, let fraction = metadata["test_fraction"].flatMap(Double.init), fraction > 0 {
+                    // The rows training held out: the same split as `train` made (its seed).
+                    let runSeed = metadata["seed"].flatMap { UInt64($0) } ?? 0
+                    points = HeldOutSplit(testFraction: fraction, seed: runSeed).split(all).test
+                    described = "held-out test split of \(dataName): \(String(format: "%g", 100 * fraction)) % of its rows, unseen in training"
+                } else {
+                    points = all
+                    described = dataName == trainedOn
+                        ? "all rows of \(dataName), the training data (the run held none out)"
+                        : "all rows of \(dataName)"
+                }
+                guard points.shape[0] > 0 else { throw LaminarCLIError("\(dataName): no rows to evaluate") }
             }
             guard points.shape[1] == flow.dimension else {
                 throw LaminarCLIError("--data has \(points.shape[1]) columns but the model expects \(flow.dimension)")
@@ -64,11 +74,11 @@ extension LaminarCommand {
             let seconds = Date().timeIntervalSince(start)
             print(String(format: "NLL: %.4f nats", result.nll))
             print(String(format: "standard error: %.4f", result.standardError))
-            print("points: \(points.shape[0]) (\(dataName))")
+            print("points: \(points.shape[0]) (\(described))")
             print("NFE: \(result.nfe)")
             print(String(format: "time: %.2f s", seconds))
         }
-    
+
         /// `bits/dim: v ± stderr` on a split of the image data the model was trained on.
         private func evaluateImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
             let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
@@ -79,7 +89,9 @@ extension LaminarCommand {
             let count = min(n ?? set.count, set.count)
             let start = Date()
             let result = try Evaluation.imageBitsPerDimension(
-                flow, data: set, indices: Array(0..<count), preprocessing: image.preprocessing, draws: draws, seed: seed)
+                flow, data: set, indices: Array(0..<count), preprocessing: image.preprocessing, draws: draws,
+                seed: runtime.seed(default: 12_345),
+                progress: stageProgress("bits/dim of the \(split) split", total: count, unit: "images"))
             print(String(format: "bits/dim: %.4f ± %.4f", result.bitsPerDimension, result.standardError))
             print("images: \(count) (\(split) split of \(dataName)), \(draws) dequantization draw\(draws == 1 ? "" : "s") each")
             if result.exactTrace {

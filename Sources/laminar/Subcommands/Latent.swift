@@ -26,7 +26,9 @@ struct LoadedLatentRun {
         let checkpoint = try Checkpoint<Float>.load(from: URL(fileURLWithPath: path))
         guard checkpoint.metadata["model"] == "latent", let config = checkpoint.metadata["configuration"],
               let dataJSON = checkpoint.metadata["data"] else {
-            throw LaminarCLIError("\(path) is not a checkpoint of laminar latent train (model '\(checkpoint.metadata["model"] ?? "?")')")
+            let model = checkpoint.metadata["model"] ?? "?"
+            let hint = model == "classifier" ? "; use laminar classify evaluate" : ModelSpec.names.contains(model) ? "; use laminar evaluate" : ""
+            throw LaminarCLIError("\(path) is not a checkpoint of laminar latent train (model '\(model)')\(hint)")
         }
         let decoder = JSONDecoder()
         do {
@@ -71,15 +73,12 @@ struct LatentTrain: ParsableCommand {
     var obsStd: Double = 0.3
     @Flag(help: "Also model the observation times as a Poisson process with intensity λ(z(t)).")
     var poisson = false
-    @Option(help: "ODE solver.")
-    var method: String = "dopri5"
-    @Option(help: "Relative tolerance.")
-    var rtol: Double = 1e-5
-    @Option(help: "Absolute tolerance.")
-    var atol: Double = 1e-5
-    @Option(help: "Gradient through the solves: backprop, adjoint, checkpointed. The adjoint restarts its backward solve at every observation time of the batch, so with many times backprop is several times faster.")
-    var gradient: String = "backprop"
-    @Option(help: "Training iterations.")
+    /// Solver flags; the default gradient is backprop: the adjoint restarts its backward solve at
+    /// every observation time of the batch, so with many times backprop is several times faster.
+    @OptionGroup var solve: SolverOptions
+    @Option(name: .customLong("method"), help: .hidden)
+    var deprecatedMethod: Tableau?
+    @Option(parsing: .unconditional, help: "Training iterations.")
     var iters: Int = 2000
     @Option(help: "Series per batch.")
     var batch: Int = 100
@@ -91,17 +90,24 @@ struct LatentTrain: ParsableCommand {
     var out: String = "runs/latent"
     @Flag(help: "Continue the run in --out from its checkpoint.")
     var resume = false
-    @Option(help: "Random seed (data, initialisation, batches, noise).")
-    var seed: UInt64 = 0
-    @Option(help: "BLAS threads.")
-    var threads: Int = 1
+    @OptionGroup var runtime: RuntimeOptions
+
+    var seed: UInt64 { runtime.seed(default: 0) }
 
     var kind: LatentModelKind? { LatentModelKind(rawValue: model) }
+
+    /// The solve settings: the latent models' defaults (dopri5 at 1e-5, backprop) with the flags
+    /// applied (`--method` is the old spelling of `--solver`).
+    var solveSettings: SolveSettings {
+        var s = solve.settings(defaults: SolveSettings(gradient: .backprop))
+        if solve.solver == nil, let deprecatedMethod { s.method = deprecatedMethod }
+        return s
+    }
 
     var modelConfiguration: LatentConfiguration {
         LatentConfiguration(
             kind: kind ?? .latentODE, features: 2, latent: latent, hidden: hidden, rnnHidden: rnnHidden,
-            observationStd: obsStd, poisson: poisson, method: method, rtol: rtol, atol: atol, gradient: gradient)
+            observationStd: obsStd, poisson: poisson, solve: solveSettings)
     }
 
     var dataSpec: LatentDataSpec {
@@ -112,7 +118,6 @@ struct LatentTrain: ParsableCommand {
 
     func validate() throws {
         guard kind != nil else { throw ValidationError("--model '\(model)' is unknown; use \(LatentModelKind.names)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if data == "spirals" {
             do { try dataSpec.spirals.validate() } catch { throw ValidationError("\(error)") }
             guard testSeries >= 1 else { throw ValidationError("--test-series must be ≥ 1, got \(testSeries)") }
@@ -130,8 +135,9 @@ struct LatentTrain: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.set(threads)
+        runtime.apply()
         SignalFlag.install()
+        if deprecatedMethod != nil { note("--method is deprecated; it is called --solver now") }
         let spec = dataSpec
         let (train, test, _, dataNote) = try spec.load()
         if let dataNote { note(dataNote) }
@@ -205,15 +211,10 @@ struct LatentEvaluate: ParsableCommand {
 
     @Option(help: "Checkpoint written by laminar latent train.")
     var checkpoint: String
-    @Option(help: "BLAS threads.")
-    var threads: Int = 1
-
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
-    }
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        BLASThreads.set(threads)
+        runtime.apply()
         let run = try LoadedLatentRun(checkpoint: checkpoint)
         let (_, test, _, dataNote) = try run.data.load()
         if let dataNote { note(dataNote) }
@@ -236,17 +237,15 @@ struct LatentPlot: ParsableCommand {
     var out: String = "spirals.png"
     @Option(help: "Number of series to draw.")
     var n: Int = 6
-    @Option(help: "BLAS threads.")
-    var threads: Int = 1
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("--n must be in 1…64, got \(n)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         try requireWritableParent(of: out, flag: "--out")
     }
 
     func run() throws {
-        BLASThreads.set(threads)
+        runtime.apply()
         let run = try LoadedLatentRun(checkpoint: checkpoint)
         let (_, test, spirals, _) = try run.data.load()
         let chosen = Array(test.prefix(n))

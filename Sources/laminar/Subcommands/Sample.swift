@@ -14,13 +14,13 @@ extension LaminarCommand {
         @Option(help: "Number of samples.")
         var n: Int = 10_000
 
-        @Option(help: "Output file (.png, .npy or .csv; see --format).")
-        var out: String = "samples.png"
+        @Option(help: "Output file (.png, .npy or .csv; see --format). Default samples.png, or none when only --trajectory is asked for.")
+        var out: String?
 
         @Option(help: "png, npy or csv (default: from the --out extension).")
         var format: String?
 
-        @Option(help: "Also write the flow from base to data as PNG frames into this directory.")
+        @Option(help: "Write the flow from base to data as PNG frames (frame-000.png, …) into this directory.")
         var trajectory: String?
 
         @Option(help: "Frames of the trajectory.")
@@ -29,8 +29,7 @@ extension LaminarCommand {
         @Option(help: "Scale of the base samples (1 = the model).")
         var temperature: Double = 1
 
-        @Option(help: "Seed.")
-        var seed: UInt64 = 0
+        @OptionGroup var runtime: RuntimeOptions
 
         @Option(help: "Plot range [-r, r]² of the PNG.")
         var range: Double = 4
@@ -44,18 +43,23 @@ extension LaminarCommand {
             guard ["png", "npy", "csv"].contains(resolvedFormat) else {
                 throw ValidationError("--format must be png, npy or csv, got '\(resolvedFormat)'")
             }
-            guard FileManager.default.fileExists(atPath: checkpoint) else {
-                throw ValidationError("--checkpoint: no file at \(checkpoint)")
-            }
-            try requireWritableParent(of: out, flag: "--out")
+            if let outPath { try requireWritableParent(of: outPath, flag: "--out") }
+            if let trajectory { try requireWritableDirectory(trajectory, flag: "--trajectory") }
         }
+
+        /// Where the samples go: `--out`, else samples.png unless only frames were asked for.
+        var outPath: String? { out ?? (trajectory == nil ? "samples.png" : nil) }
 
         var resolvedFormat: String {
-            format ?? (URL(fileURLWithPath: out).pathExtension.isEmpty ? "png" : URL(fileURLWithPath: out).pathExtension.lowercased())
+            let ext = URL(fileURLWithPath: outPath ?? "samples.png").pathExtension
+            return format ?? (ext.isEmpty ? "png" : ext.lowercased())
         }
 
+        var seed: UInt64 { runtime.seed(default: 0) }
+
         func run() throws {
-            let (flow, _, metadata) = try ModelStore.load(from: URL(fileURLWithPath: checkpoint))
+            runtime.apply()
+            let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try sampleImages(flow, image: image)
                 return
@@ -63,31 +67,50 @@ extension LaminarCommand {
             var rng = RandomGenerator(seed: seed)
             var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
             if temperature != 1 { z = z * Float(temperature) }
-            let (x, nfe) = try flow.sampleTransport(z)
-            switch resolvedFormat {
-            case "npy": try PointsFile.write(Tensor<Double>(x), path: out, format: .npy)
-            case "csv": try PointsFile.write(Tensor<Double>(x), path: out, format: .csv)
-            default:
-                guard flow.dimension == 2 else {
-                    throw LaminarCLIError("PNG output needs 2-D data; use --format npy or csv for \(flow.dimension)-D samples")
+            if let out = outPath {
+                let (x, nfe) = try flow.sampleTransport(z)
+                switch resolvedFormat {
+                case "npy": try PointsFile.write(Tensor<Double>(x), path: out, format: .npy)
+                case "csv": try PointsFile.write(Tensor<Double>(x), path: out, format: .csv)
+                default:
+                    guard flow.dimension == 2 else {
+                        throw LaminarCLIError("PNG output needs 2-D data; use --format npy or csv for \(flow.dimension)-D samples")
+                    }
+                    try Pictures.writeSamples(x, range: range, title: "\(n) samples of the model", path: out)
                 }
-                try Pictures.writeSamples(x, range: range, path: out)
+                note("wrote \(n) samples to \(out) (NFE \(nfe))")
             }
-            note("wrote \(n) samples to \(out) (NFE \(nfe))")
             if let trajectory {
                 guard flow.dimension == 2 else { throw LaminarCLIError("--trajectory needs 2-D data") }
                 guard let ffjord = flow.base as? FFJORD<Float> else {
                     throw LaminarCLIError("--trajectory needs a continuous-time FFJORD model; this checkpoint holds a \(type(of: flow.base))")
                 }
                 let snapshots = try ffjord.trajectory(z.slice(axis: 0, 0..<Swift.min(n, 5_000)), frames: frames)
-                let written = try Pictures.writeTrajectory(snapshots, range: range, directory: trajectory)
-                note("wrote \(written) frames to \(trajectory)/")
+                let written = try Pictures.writeTrajectory(
+                    snapshots, labels: frameLabels(ffjord), range: range, directory: trajectory)
+                note("wrote \(written.count) frames to \(cleanPath(trajectory)): \(written.first ?? "")…\(written.last.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "")")
             }
         }
     
+        /// The time stamp of each trajectory frame: the snapshots run from the base (t = T of the
+        /// last block) to the data (t = 0 of the first), `frames` steps per block.
+        private func frameLabels(_ ffjord: FFJORD<Float>) -> [String] {
+            let blocks = ffjord.blocks.count
+            var labels = ["base z ~ N(0, I), t = \(String(format: "%.3f", ffjord.blocks.last?.endTime ?? 0))"]
+            for (k, block) in ffjord.blocks.enumerated().reversed() {
+                for f in 1...frames {
+                    let t = block.endTime * (1 - Double(f) / Double(frames))
+                    let which = blocks > 1 ? "block \(k + 1) of \(blocks), " : ""
+                    labels.append("\(which)t = \(String(format: "%.3f", t))\(k == 0 && f == frames ? " (data)" : "")")
+                }
+            }
+            return labels
+        }
+
         /// Image models: a grid PNG of `n` samples, or their pixel intensities in [0, 1] as rows.
         private func sampleImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata) throws {
             guard trajectory == nil else { throw LaminarCLIError("--trajectory is for 2-D models") }
+            let out = outPath ?? "samples.png"
             if resolvedFormat == "png" {
                 let nfe = try ImagePictures.writeSampleGrid(
                     flow: flow, preprocessing: image.preprocessing, height: image.height, width: image.width, count: n,

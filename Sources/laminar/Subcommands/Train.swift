@@ -12,8 +12,8 @@ extension LaminarCommand {
                 --gradient adjoint --iters 10000 --batch 512 --lr 1e-3 --out runs/checkerboard
                 """)
 
-        @Option(help: "Toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), a CSV/.npy points file, or images: fashion-mnist, mnist, an MNIST-format directory.")
-        var data: String = "checkerboard"
+        @Option(help: "Toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), a CSV/.npy points file, or images: fashion-mnist, mnist, an MNIST-format directory (default checkerboard; on --resume: the run's).")
+        var data: String?
 
         @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files for --data mnist (default Datasets/mnist) or fashion-mnist.")
         var dataDirectory: String?
@@ -21,11 +21,14 @@ extension LaminarCommand {
         @Option(help: "Images: use only the first N training and test images.")
         var limit: Int?
 
-        @Option(help: "Images: α of the logit transform y = logit(α + (1 − 2α)x).")
-        var alpha: Double = 1e-6
+        @Option(help: "Images: α of the logit transform y = logit(α + (1 − 2α)x) (default 1e-6).")
+        var alpha: Double?
 
-        @Flag(help: "Images: random horizontal flips of the training images.")
-        var flips: Bool = false
+        @Flag(inversion: .prefixedNo, help: "Images: random horizontal flips of the training images (default off).")
+        var flips: Bool?
+
+        @Option(name: .customLong("test-fraction"), help: "Points files: fraction of the rows held out (seeded by --seed) for laminar evaluate (default 0.1).")
+        var testFraction: Double?
 
         @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and evaluate.")
         var timeBudget: String?
@@ -35,13 +38,13 @@ extension LaminarCommand {
 
         @OptionGroup var model: ModelOptions
 
-        @Option(help: "Training iterations.")
+        @Option(parsing: .unconditional, help: "Training iterations (in total, counting those before a --resume).")
         var iters: Int = 10_000
 
-        @Option(help: "Batch size.")
-        var batch: Int = 512
+        @Option(parsing: .unconditional, help: "Batch size (default 512; image data 64).")
+        var batch: Int?
 
-        @Option(help: "Adam learning rate.")
+        @Option(parsing: .unconditional, help: "Adam learning rate.")
         var lr: Double = 1e-3
 
         @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.")
@@ -65,14 +68,10 @@ extension LaminarCommand {
         @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
         var checkpointEvery: Int = 500
 
-        @Flag(help: "Continue the run in --out from its checkpoint.")
+        @Flag(help: "Continue the run in --out from its checkpoint. The model, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --time-budget, --lr, --warmup, --weight-decay, --clip, --max-nfe, --on-divergence, --threads, --checkpoint-every, --eval-images and --no-pictures may change.")
         var resume: Bool = false
 
-        @Option(help: "Random seed.")
-        var seed: UInt64 = 0
-
-        @Option(help: "BLAS threads.")
-        var threads: Int = 1
+        @OptionGroup var runtime: RuntimeOptions
 
         @Flag(help: "Skip the PNGs at the end.")
         var noPictures: Bool = false
@@ -81,22 +80,24 @@ extension LaminarCommand {
             guard DivergencePolicy(rawValue: onDivergence) != nil else {
                 throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
             }
-            guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
             try requireWritableDirectory(out, flag: "--out")
             if let timeBudget, parseDuration(timeBudget) == nil {
                 throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
             }
-            guard alpha >= 0, alpha < 0.5 else { throw ValidationError("--alpha must be in [0, 0.5), got \(alpha)") }
+            if let alpha { guard alpha >= 0, alpha < 0.5 else { throw ValidationError("--alpha must be in [0, 0.5), got \(alpha)") } }
             if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1, got \(limit)") }
             guard evalImages >= 0 else { throw ValidationError("--eval-images must be ≥ 0, got \(evalImages)") }
-            do { try trainingOptions.validate() } catch { throw ValidationError("\(error)") }
-            if ToyDataset(rawValue: data) == nil && !FileManager.default.fileExists(atPath: data) && !ImageData.isImageData(data) {
+            if let testFraction, !(testFraction >= 0 && testFraction < 1) {
+                throw ValidationError("--test-fraction must be in [0, 1), got \(testFraction)")
+            }
+            do { try trainingOptions(batch: batch ?? 512, seed: 0).validate() } catch { throw ValidationError("\(error)") }
+            if let data, ToyDataset(rawValue: data) == nil, !ImageData.isImageData(data), !looksLikePath(data) {
                 throw ValidationError(
-                    "--data '\(data)' is neither a toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))) nor an existing file")
+                    "--data '\(data)' is neither a toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), an image set (fashion-mnist, mnist) nor a file path")
             }
         }
 
-        var trainingOptions: TrainingOptions {
+        func trainingOptions(batch: Int, seed: UInt64) -> TrainingOptions {
             TrainingOptions(
                 iterations: iters, batchSize: batch, learningRate: lr, weightDecay: weightDecay, warmup: warmup,
                 gradientClip: clip, seed: seed, checkpointEvery: checkpointEvery, maxNFE: maxNFE,
@@ -104,35 +105,74 @@ extension LaminarCommand {
                 timeBudget: timeBudget.flatMap(parseDuration))
         }
 
-        var preprocessing: ImagePreprocessing { ImagePreprocessing(alpha: alpha, logit: true, horizontalFlips: flips) }
-
         func run() throws {
-            BLASThreads.set(threads)
+            runtime.apply()
             SignalFlag.install()
             let directory = URL(fileURLWithPath: out)
+            let stored = resume ? try StoredRun(directory: directory) : nil
+            let storedImage = try stored.flatMap { try ImageRunMetadata(metadata: $0.metadata) }
+            if let stored {
+                try stored.check("--data", given: data, stored: stored.data)
+                try stored.check("--batch", given: batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
+                try stored.check("--seed", given: runtime.seed.map(String.init), stored: stored.seed.map(String.init))
+                try stored.check("--test-fraction", given: testFraction.map { "\($0)" },
+                                 stored: stored.metadata["test_fraction"])
+                if let storedImage {
+                    try stored.check("--data-dir", given: dataDirectory, stored: storedImage.dataDirectory ?? "(default)")
+                    try stored.check("--limit", given: limit.map(String.init), stored: storedImage.limit.map(String.init) ?? "(all)")
+                    try stored.check("--alpha", given: alpha.map { "\($0)" }, stored: "\(storedImage.preprocessing.alpha)")
+                    try stored.check("--flips", given: flips.map { "\($0)" }, stored: "\(storedImage.preprocessing.horizontalFlips)")
+                }
+            }
+            let dataName = data ?? stored?.data ?? "checkerboard"
+            let seed = runtime.seed ?? stored?.seed ?? 0
+            let preprocessing = ImagePreprocessing(
+                alpha: alpha ?? storedImage?.preprocessing.alpha ?? 1e-6, logit: true,
+                horizontalFlips: flips ?? storedImage?.preprocessing.horizontalFlips ?? false)
             let source: BatchSource<Float>
             var images: ImageSplits? = nil
             var extraMetadata: [String: String] = [:]
-            if let toy = ToyDataset(rawValue: data) {
+            if let toy = ToyDataset(rawValue: dataName) {
                 source = .toy(toy)
-            } else if ImageData.isImageData(data) {
-                let splits = try ImageData.load(data, dataDirectory: dataDirectory, limit: limit)
+            } else if ImageData.isImageData(dataName) {
+                let directoryName = dataDirectory ?? storedImage?.dataDirectory
+                let limit = self.limit ?? storedImage?.limit
+                let splits = try ImageData.load(dataName, dataDirectory: directoryName, limit: limit)
                 images = splits
                 source = .images(splits.train, preprocessing)
                 extraMetadata = try ImageRunMetadata(
                     preprocessing: preprocessing, height: splits.train.height, width: splits.train.width,
-                    dataDirectory: dataDirectory, limit: limit).entries()
+                    dataDirectory: directoryName, limit: limit).entries()
             } else {
-                source = .points(Tensor<Float>(try PointsFile.load(path: data)))
+                let fraction = stored?.metadata["test_fraction"].flatMap(Double.init) ?? testFraction ?? 0.1
+                let split = HeldOutSplit(testFraction: fraction, seed: seed)
+                let points = Tensor<Float>(try PointsFile.load(path: dataName))
+                let (train, test) = split.split(points)
+                source = .points(train)
+                extraMetadata["test_fraction"] = "\(fraction)"
+                note("\(dataName): \(train.shape[0]) training rows, \(test.shape[0]) held out for laminar evaluate (--test-fraction \(fraction), seed \(seed))")
             }
-            let spec = try model.spec(
-                dimension: source.dimension, image: images.map { (1, $0.train.height, $0.train.width) })
-            do { try spec.validate() } catch { throw ValidationError("\(error)") }
+            let imageShape = images.map { (1, $0.train.height, $0.train.width) }
+            let spec: ModelSpec
+            if let stored {
+                try stored.check(model: model, image: imageShape)
+                guard stored.spec.dimension == source.dimension else {
+                    throw LaminarCLIError("cannot resume: the checkpoint's model has dimension \(stored.spec.dimension) but \(dataName) has \(source.dimension)")
+                }
+                spec = stored.spec
+            } else {
+                spec = try model.spec(dimension: source.dimension, image: imageShape)
+                do { try spec.validate() } catch { throw ValidationError("\(error)") }
+            }
+            let batchSize = batch ?? stored?.training?.batchSize ?? (images != nil ? 64 : 512)
+            if stored == nil, images != nil { noteImageDefaults(spec) }
+            let options = trainingOptions(batch: batchSize, seed: seed)
+            extraMetadata["training"] = try jsonString(options)
             let session = try TrainingSession(
-                spec: spec, options: trainingOptions, source: source, dataName: data,
+                spec: spec, options: options, source: source, dataName: dataName,
                 directory: directory, resume: resume, extraMetadata: extraMetadata)
-            note("laminar train: \(data), \(spec.summary) (\(session.flow.parameterCount) parameters)\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
-            let budget = trainingOptions.timeBudget
+            note("laminar train: \(dataName), \(spec.summary) (\(session.flow.parameterCount) parameters), batch \(batchSize)\(resume ? ", resuming at iteration \(session.trainer.iteration) with the checkpoint's settings" : "")")
+            let budget = options.timeBudget
             let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration, timeBudget: budget,
                                   elapsed: session.trainer.elapsedSeconds)
             var recent: [IterationRecord] = []
@@ -155,19 +195,34 @@ extension LaminarCommand {
             }
             note("checkpoint: \(session.trainer.checkpointURL.path)")
             if let images {
-                try finishImageRun(session: session, test: images.test, recent: recent.suffix(50), directory: directory)
+                try finishImageRun(
+                    session: session, test: images.test, recent: recent.suffix(50), directory: directory,
+                    preprocessing: preprocessing, seed: seed)
                 return
             }
             if !noPictures && source.dimension == 2 {
                 let written = try Pictures.writeToyPictures(
-                    flow: session.flow, toy: ToyDataset(rawValue: data), directory: directory, seed: seed)
+                    flow: session.flow, modelName: spec.name, toy: ToyDataset(rawValue: dataName), directory: directory, seed: seed)
                 for path in written { note("wrote \(path)") }
             }
         }
-    
+
+        /// On image data: the defaults that differ from the toy ones, said once at start-up.
+        private func noteImageDefaults(_ spec: ModelSpec) {
+            var chosen: [String] = []
+            if batch == nil { chosen.append("--batch 64") }
+            if spec.solveSettings != nil {
+                if model.solve.rtol == nil { chosen.append("--rtol 1e-3") }
+                if model.solve.atol == nil { chosen.append("--atol 1e-3") }
+            }
+            chosen.append("--eval-images \(evalImages)")
+            note("image data: using \(chosen.joined(separator: " ")) (give a flag to override)")
+        }
+
         /// After an image run: test bits/dim, summary.json and a sample grid in the run directory.
         private func finishImageRun(
-            session: TrainingSession, test: ImageDataset, recent tail: ArraySlice<IterationRecord>, directory: URL
+            session: TrainingSession, test: ImageDataset, recent tail: ArraySlice<IterationRecord>, directory: URL,
+            preprocessing: ImagePreprocessing, seed: UInt64
         ) throws {
             var summary = ImageRunSummary(
                 model: session.spec.name, summary: session.spec.summary, parameters: session.flow.parameterCount,
@@ -183,7 +238,8 @@ extension LaminarCommand {
                 let n = min(evalImages, test.count)
                 let start = Date()
                 let result = try Evaluation.imageBitsPerDimension(
-                    session.flow, data: test, indices: Array(0..<n), preprocessing: preprocessing)
+                    session.flow, data: test, indices: Array(0..<n), preprocessing: preprocessing,
+                    progress: stageProgress("test bits/dim", total: n, unit: "images"))
                 summary.testImages = n
                 summary.testBitsPerDimension = result.bitsPerDimension
                 summary.testStandardError = result.standardError

@@ -15,9 +15,9 @@ enum ComparePictures {
         switch spec {
         case .planar(let c): return "NF K=\(c.depth)"
         case .planarCNF(let c): return "CNF M=\(c.width)"
-        case .realNVP, .imageRealNVP: return "REAL NVP"
+        case .realNVP, .imageRealNVP: return "Real NVP"
         case .ffjord: return "FFJORD"
-        case .multiscaleCNF: return "MULTISCALE FFJORD"
+        case .multiscaleCNF: return "multiscale FFJORD"
         }
     }
 
@@ -30,19 +30,19 @@ enum ComparePictures {
         case .density(let energy):
             let logZ = energy.logNormalizer()
             let grid = energy.logDensityGrid(low: -range, high: range, resolution: resolution)
-            return Panel(label: "TARGET", image: Heatmap.render(
+            return Panel(label: "target", image: Heatmap.render(
                 grid.map { Foundation.exp($0 - logZ) }, rows: resolution, cols: resolution, scale: scale(resolution)))
         case .likelihood(let toy):
             if toy.logDensity(x: 0, y: 0) != nil {
                 let grid = DensityGrid.tabulate(low: -range, high: range, resolution: resolution) { toy.logDensity(x: $0, y: $1)! }
-                return Panel(label: "DATA", image: Heatmap.render(
+                return Panel(label: "data", image: Heatmap.render(
                     grid.logDensity.map(Foundation.exp), rows: resolution, cols: resolution, scale: scale(resolution)))
             }
             var rng = RandomGenerator(seed: 12_345)
             let points: Tensor<Double> = toy.sample(100_000, using: &rng)
             let v = points.scalars
             let n = points.shape[0]
-            return Panel(label: "DATA", image: Heatmap.histogram(
+            return Panel(label: "data", image: Heatmap.histogram(
                 x: (0..<n).map { v[2 * $0] }, y: (0..<n).map { v[2 * $0 + 1] }, low: -range, high: range,
                 bins: resolution, scale: scale(resolution)))
         }
@@ -63,7 +63,7 @@ enum ComparePictures {
             width: left + columns * (cell + gap), height: rows.count * (cell + header + gap) + gap)
         for (r, row) in rows.enumerated() {
             let y = gap + r * (cell + header + gap)
-            image.drawText(rowLabels[r].uppercased(), x: 6, y: y + header + cell / 2 - 4)
+            image.drawText(rowLabels[r], x: 6, y: y + header + cell / 2 - 4)
             for (c, panel) in row.enumerated() {
                 let x = left + c * (cell + gap)
                 image.drawText(panel.label, centerX: x + cell / 2, y: y + 2)
@@ -91,7 +91,7 @@ enum ComparePictures {
         }
         let metric = tasks.first?.metric ?? "loss"
         return LineChart.render(
-            title: "\(metric.uppercased()) AGAINST DEPTH K AND WIDTH M", xLabel: "K (planar flow) or M (planar CNF)",
+            title: "\(metric) against depth K and width M", xLabel: "K (planar flow) or M (planar CNF)",
             yLabel: metric, series: series, logX: true)
     }
 
@@ -99,7 +99,7 @@ enum ComparePictures {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         var lines = [pad("task", 11) + pad("target", 14) + pad("model", 11) + right("K/M", 4) + right("parameters", 12)
-            + right("loss (nats)", 20) + right("NFE", 6) + right("seconds", 9)]
+            + right("KL / NLL (nats)", 20) + right("NFE", 6) + right("seconds", 9)]
         for r in results {
             lines.append(
                 pad(r.task, 11) + pad(r.target, 14) + pad(r.model, 11) + right(r.size > 0 ? String(r.size) : "-", 4)

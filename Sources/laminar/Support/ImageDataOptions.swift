@@ -46,7 +46,7 @@ enum ImageData {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             let hint = name == "fashion-mnist"
                 ? " (apt-get install dataset-fashion-mnist)" : name == "mnist" ? " (see Datasets/README.md)" : ""
-            throw ValidationError("--data \(name): no directory \(directory)\(hint)")
+            throw LaminarCLIError("--data \(name): no directory \(directory)\(hint)")
         }
         let splits = try MNISTFormat.load(directory: directory)
         if let message = splits.note, !quiet { note(message) }

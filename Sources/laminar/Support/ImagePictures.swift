@@ -38,23 +38,17 @@ enum ImagePictures {
             return ImageGrid.captioned(
                 ImageGrid.render(images, height: data.height, width: data.width, columns: perRow, scale: 2), caption)
         }
-        let most = panel(order.prefix(k), "MOST LIKELY \(k) OF \(order.count)")
-        let least = panel(order.suffix(k).reversed()[...], "LEAST LIKELY \(k)")
+        let most = panel(order.prefix(k), "most likely \(k) of \(order.count)")
+        let least = panel(order.suffix(k).reversed()[...], "least likely \(k)")
         try PNG.write(ImageGrid.vertical([most, least], gap: 10), to: path)
     }
 
-    /// A frequency polygon of the per-image bits/dim.
+    /// A bar histogram of the per-image bits/dim.
     static func writeHistogram(_ values: [Double], title: String, path: String, bins: Int? = nil) throws {
         let finite = values.filter(\.isFinite)
-        guard let lo = finite.min(), let hi = finite.max() else { return }
+        guard !finite.isEmpty else { return }
         let bins = bins ?? min(40, max(10, finite.count / 25))
-        let width = max(hi - lo, 1e-9) / Double(bins)
-        var counts = [Double](repeating: 0, count: bins)
-        for v in finite { counts[min(bins - 1, Int((v - lo) / width))] += 1 }
-        let xs = (0..<bins).map { lo + (Double($0) + 0.5) * width }
-        let chart = LineChart.render(
-            title: title, xLabel: "bits/dim", yLabel: "images",
-            series: [ChartSeries(name: "\(finite.count) images", xs: xs, ys: counts, color: LineChart.palette[0])])
-        try PNG.write(chart, to: path)
+        try PNG.write(
+            BarChart.histogram(finite, bins: bins, title: title, xLabel: "bits/dim", yLabel: "images"), to: path)
     }
 }

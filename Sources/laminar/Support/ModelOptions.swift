@@ -6,71 +6,67 @@ struct ModelOptions: ParsableArguments {
     /// Names `--model` accepts: the stored names plus the image aliases.
     static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp"]
 
-    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp; for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
-    var model: String = "ffjord"
+    @Option(help: "Model: ffjord (default), planar, planar-cnf, realnvp; for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
+    var model: String?
 
     @Option(help: "Hidden widths of the dynamics network (FFJORD; channels for image models) or of each coupling network (Real NVP), e.g. 64-64-64. Default 64-64-64; images: 32-32 (conv), 512-512 (ffjord-mlp).")
     var hidden: String?
 
-    @Option(help: "Image models: number of scales (squeeze + factor-out between them).")
-    var scales: Int = 2
+    @Option(help: "Image models: number of scales (squeeze + factor-out between them; default 2).")
+    var scales: Int?
 
-    @Option(help: "Planar flow: number of layers K.")
-    var depth: Int = 8
+    @Option(help: "Planar flow: number of layers K (default 8).")
+    var depth: Int?
 
-    @Option(help: "Planar CNF: number of hidden units M.")
-    var width: Int = 8
+    @Option(help: "Planar CNF: number of hidden units M (default 8).")
+    var width: Int?
 
     @Option(help: "Real NVP: number of affine coupling layers (default 8); images: checkerboard couplings per stage (default 3).")
     var couplings: Int?
 
-    @Flag(help: "Real NVP: actnorm before every coupling (initialised from the first batch).")
-    var actnorm: Bool = false
+    @Flag(inversion: .prefixedNo, help: "Real NVP: actnorm before every coupling (initialised from the first batch; default off).")
+    var actnorm: Bool?
 
-    @Flag(help: "FFJORD: residual dynamics net(t, z) − z.")
-    var residual: Bool = false
+    @Flag(inversion: .prefixedNo, help: "FFJORD: residual dynamics net(t, z) − z (default off).")
+    var residual: Bool?
 
-    @Option(name: .customLong("layer-type"), help: "Time conditioning: concatsquash, concat, ignore.")
-    var layerType: String = "concatsquash"
+    @Option(name: .customLong("layer-type"), help: "Time conditioning: concatsquash (default), concat, ignore.")
+    var layerType: String?
 
     @Option(help: "Nonlinearity: tanh, softplus, elu, swish (default tanh; image CNFs softplus).")
     var activation: String?
 
-    @Option(help: "Number of stacked CNF blocks (multiscale FFJORD: blocks before and after each squeeze).")
-    var blocks: Int = 1
+    @Option(help: "Number of stacked CNF blocks (multiscale FFJORD: blocks before and after each squeeze; default 1).")
+    var blocks: Int?
 
     @Option(name: .customLong("time-length"), help: "Integration length T of each block (default 0.5 for FFJORD, 1 for the planar CNF and image CNFs).")
     var timeLength: Double?
 
-    @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T).")
-    var trainTime: Bool = true
+    @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T; default on).")
+    var trainTime: Bool?
 
-    @Option(help: "Trace estimator for training: exact, hutchinson (Gaussian), hutchinson-rademacher. Default: exact for d ≤ 8.")
+    @Option(help: "Trace estimator for training: exact, hutchinson-gaussian (or hutchinson), hutchinson-rademacher. Default: exact for d ≤ 8, else hutchinson-gaussian; images hutchinson-rademacher.")
     var trace: String?
 
-    @Option(help: "Gradient method: adjoint, adjoint-full-norm, backprop, checkpointed.")
-    var gradient: String = "adjoint"
+    @OptionGroup var solve: SolverOptions
 
-    @Option(help: "ODE solver: dopri5, tsit5, bosh3, fehlberg2, dopri8, euler, midpoint, rk4.")
-    var solver: String = "dopri5"
+    @Option(help: "Kinetic-energy regularization weight λ_K (Finlay et al. 2020; default 0).")
+    var kinetic: Double?
 
-    @Option(help: "Relative tolerance.")
-    var rtol: Double = 1e-5
+    @Option(help: "Jacobian Frobenius-norm regularization weight λ_J (default 0).")
+    var jacobian: Double?
 
-    @Option(help: "Absolute tolerance.")
-    var atol: Double = 1e-5
-
-    @Option(help: "Kinetic-energy regularization weight λ_K (Finlay et al. 2020).")
-    var kinetic: Double = 0
-
-    @Option(help: "Jacobian Frobenius-norm regularization weight λ_J.")
-    var jacobian: Double = 0
+    /// The model name, `ffjord` unless given.
+    var modelName: String { model ?? "ffjord" }
 
     func validate() throws {
-        guard Self.commandLineNames.contains(model) else {
-            throw ValidationError("--model '\(model)' is unknown; use one of \(Self.commandLineNames.joined(separator: ", "))")
+        guard Self.commandLineNames.contains(modelName) else {
+            throw ValidationError("--model '\(modelName)' is unknown; use one of \(Self.commandLineNames.joined(separator: ", "))")
         }
-        guard scales >= 1 else { throw ValidationError("--scales must be ≥ 1, got \(scales)") }
+        if let scales, scales < 1 { throw ValidationError("--scales must be ≥ 1, got \(scales)") }
+        if let trace, TraceEstimator(name: trace) == nil {
+            throw ValidationError("--trace '\(trace)' is unknown; use exact, hutchinson-gaussian (or hutchinson) or hutchinson-rademacher")
+        }
         do {
             try spec(dimension: imageOnly ? 16 : 2, image: imageOnly ? (1, 4, 4) : nil).validate()
         } catch let error as ValidationError {
@@ -81,7 +77,13 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Models that only make sense on images.
-    var imageOnly: Bool { model == "ffjord-multiscale" || model == "ffjord-mlp" }
+    var imageOnly: Bool { modelName == "ffjord-multiscale" || modelName == "ffjord-mlp" }
+
+    /// The solve settings of continuous models without flags: FFJORD's toy defaults (dopri5 at
+    /// 1e-5, adjoint); image data 1e-3 (what the image results used).
+    static func solveDefaults(images: Bool) -> SolveSettings {
+        images ? SolveSettings(rtol: 1e-3, atol: 1e-3) : SolveSettings()
+    }
 
     /// The model these flags describe, for data of `dimension`; `image` is `(C, H, W)` for
     /// image data (then `ffjord`/`realnvp` mean the image architectures).
@@ -90,46 +92,48 @@ struct ModelOptions: ParsableArguments {
             do { return try parseHiddenDims(hidden ?? fallback) } catch { throw ValidationError("--hidden: \(error)") }
         }
         guard imageOnly == false || image != nil else {
-            throw ValidationError("--model \(model) needs image data (--data fashion-mnist, mnist or an IDX directory)")
+            throw ValidationError("--model \(modelName) needs image data (--data fashion-mnist, mnist or an IDX directory)")
         }
+        let settings = solve.settings(defaults: Self.solveDefaults(images: image != nil))
+        let (kinetic, jacobian) = (self.kinetic ?? 0, self.jacobian ?? 0)
+        let (blocks, trainTime) = (self.blocks ?? 1, self.trainTime ?? true)
         if let (c, h, w) = image {
-            switch model {
+            switch modelName {
             case "ffjord", "ffjord-multiscale":
                 return .multiscaleCNF(MultiscaleCNFConfiguration(
-                    channels: c, height: h, width: w, scales: scales, blocksPerScale: blocks, hidden: try widths("32-32"),
+                    channels: c, height: h, width: w, scales: scales ?? 2, blocksPerScale: blocks, hidden: try widths("32-32"),
                     activation: try imageActivation(), trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher",
-                    timeLength: timeLength ?? 1, trainTime: trainTime, method: solver, rtol: rtol, atol: atol,
-                    gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian))
+                    timeLength: timeLength ?? 1, trainTime: trainTime, solve: settings,
+                    kineticWeight: kinetic, jacobianWeight: jacobian))
             case "ffjord-mlp":
                 return .ffjord(FFJORDConfiguration(
-                    dimension: dimension, hidden: try widths("512-512"), layerType: layerType, activation: activation ?? "softplus",
-                    residual: residual, blocks: blocks, timeLength: timeLength ?? 1, trainTime: trainTime,
-                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", method: solver, rtol: rtol, atol: atol,
-                    gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian))
+                    dimension: dimension, hidden: try widths("512-512"), layerType: layerType ?? "concatsquash",
+                    activation: activation ?? "softplus", residual: residual ?? false, blocks: blocks,
+                    timeLength: timeLength ?? 1, trainTime: trainTime,
+                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", solve: settings,
+                    kineticWeight: kinetic, jacobianWeight: jacobian))
             case "realnvp":
                 return .imageRealNVP(ImageRealNVPConfiguration(
-                    channels: c, height: h, width: w, scales: scales, couplingsPerStage: couplings ?? 3, hidden: try widths("32-32")))
+                    channels: c, height: h, width: w, scales: scales ?? 2, couplingsPerStage: couplings ?? 3,
+                    hidden: try widths("32-32")))
             default: break
             }
         }
         let widths = try widths("64-64-64")
-        let couplings = self.couplings ?? 8
-        let activation = self.activation ?? "tanh"
-        switch model {
+        switch modelName {
         case "planar":
-            return .planar(PlanarFlowConfiguration(dimension: dimension, depth: depth))
+            return .planar(PlanarFlowConfiguration(dimension: dimension, depth: depth ?? 8))
         case "planar-cnf":
             return .planarCNF(PlanarCNFConfiguration(
-                dimension: dimension, width: width, timeLength: timeLength ?? 1, method: solver, rtol: rtol, atol: atol,
-                gradient: gradient))
+                dimension: dimension, width: width ?? 8, timeLength: timeLength ?? 1, solve: settings))
         case "realnvp":
-            return .realNVP(RealNVPConfiguration(dimension: dimension, couplings: couplings, hidden: widths, actnorm: actnorm))
+            return .realNVP(RealNVPConfiguration(
+                dimension: dimension, couplings: couplings ?? 8, hidden: widths, actnorm: actnorm ?? false))
         default:
             return .ffjord(FFJORDConfiguration(
-                dimension: dimension, hidden: widths, layerType: layerType, activation: activation, residual: residual,
-                blocks: blocks, timeLength: timeLength ?? 0.5, trainTime: trainTime, trace: trace.map(normalizedTrace),
-                method: solver, rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic,
-                jacobianWeight: jacobian))
+                dimension: dimension, hidden: widths, layerType: layerType ?? "concatsquash", activation: activation ?? "tanh",
+                residual: residual ?? false, blocks: blocks, timeLength: timeLength ?? 0.5, trainTime: trainTime,
+                trace: trace.map(normalizedTrace), solve: settings, kineticWeight: kinetic, jacobianWeight: jacobian))
         }
     }
 
@@ -142,5 +146,87 @@ struct ModelOptions: ParsableArguments {
 
     private func normalizedTrace(_ s: String) -> String {
         TraceEstimator(name: s)?.name ?? s
+    }
+
+    /// The model flags given on the command line, each with the value it sets in a
+    /// configuration (see ``ModelSpec/value(ofFlag:)``), for comparison with a checkpoint.
+    func given(in spec: ModelSpec) -> [String] {
+        var flags: [String] = []
+        if model != nil { flags.append("--model") }
+        if hidden != nil { flags.append("--hidden") }
+        if scales != nil { flags.append("--scales") }
+        if depth != nil { flags.append("--depth") }
+        if width != nil { flags.append("--width") }
+        if couplings != nil { flags.append("--couplings") }
+        if actnorm != nil { flags.append("--actnorm") }
+        if residual != nil { flags.append("--residual") }
+        if layerType != nil { flags.append("--layer-type") }
+        if activation != nil { flags.append("--activation") }
+        if blocks != nil { flags.append("--blocks") }
+        if timeLength != nil { flags.append("--time-length") }
+        if trainTime != nil { flags.append("--train-time") }
+        if trace != nil { flags.append("--trace") }
+        flags += solve.given.map(\.flag)
+        if kinetic != nil { flags.append("--kinetic") }
+        if jacobian != nil { flags.append("--jacobian") }
+        return flags
+    }
+}
+
+extension ModelSpec {
+    /// The value a model flag sets in this configuration, as text (`--hidden` → `64-64-64`);
+    /// nil when the flag does not apply to this model.
+    func value(ofFlag flag: String) -> String? {
+        func dims(_ d: [Int]) -> String { d.map(String.init).joined(separator: "-") }
+        switch (flag, self) {
+        case ("--model", _): return name
+        case ("--hidden", .ffjord(let c)): return dims(c.hidden)
+        case ("--hidden", .realNVP(let c)): return dims(c.hidden)
+        case ("--hidden", .multiscaleCNF(let c)): return dims(c.hidden)
+        case ("--hidden", .imageRealNVP(let c)): return dims(c.hidden)
+        case ("--scales", .multiscaleCNF(let c)): return "\(c.scales)"
+        case ("--scales", .imageRealNVP(let c)): return "\(c.scales)"
+        case ("--depth", .planar(let c)): return "\(c.depth)"
+        case ("--width", .planarCNF(let c)): return "\(c.width)"
+        case ("--couplings", .realNVP(let c)): return "\(c.couplings)"
+        case ("--couplings", .imageRealNVP(let c)): return "\(c.couplingsPerStage)"
+        case ("--actnorm", .realNVP(let c)): return "\(c.actnorm)"
+        case ("--residual", .ffjord(let c)): return "\(c.residual)"
+        case ("--layer-type", .ffjord(let c)): return c.layerType
+        case ("--activation", .ffjord(let c)): return c.activation
+        case ("--activation", .multiscaleCNF(let c)): return c.activation.rawValue
+        case ("--blocks", .ffjord(let c)): return "\(c.blocks)"
+        case ("--blocks", .multiscaleCNF(let c)): return "\(c.blocksPerScale)"
+        case ("--time-length", .ffjord(let c)): return "\(c.timeLength)"
+        case ("--time-length", .planarCNF(let c)): return "\(c.timeLength)"
+        case ("--time-length", .multiscaleCNF(let c)): return "\(c.timeLength)"
+        case ("--train-time", .ffjord(let c)): return "\(c.trainTime)"
+        case ("--train-time", .multiscaleCNF(let c)): return "\(c.trainTime)"
+        case ("--trace", .ffjord(let c)): return c.trace
+        case ("--trace", .multiscaleCNF(let c)): return c.trace
+        case ("--kinetic", .ffjord(let c)): return "\(c.kineticWeight)"
+        case ("--kinetic", .multiscaleCNF(let c)): return "\(c.kineticWeight)"
+        case ("--jacobian", .ffjord(let c)): return "\(c.jacobianWeight)"
+        case ("--jacobian", .multiscaleCNF(let c)): return "\(c.jacobianWeight)"
+        default: break
+        }
+        guard let s = solveSettings else { return nil }
+        switch flag {
+        case "--solver": return s.method.name
+        case "--rtol": return "\(s.rtol)"
+        case "--atol": return "\(s.atol)"
+        case "--gradient": return s.gradient.name
+        default: return nil
+        }
+    }
+
+    /// The solve settings of continuous models; nil for discrete flows.
+    var solveSettings: SolveSettings? {
+        switch self {
+        case .ffjord(let c): return c.solve
+        case .planarCNF(let c): return c.solve
+        case .multiscaleCNF(let c): return c.solve
+        default: return nil
+        }
     }
 }

@@ -8,6 +8,8 @@ final class ProgressBar {
     private let start: Date
     private let isTerminal: Bool
     private let logEvery: Int
+    private let logInterval: Double
+    private let unit: String
     private var lastDraw = Date.distantPast
     private var lastWidth = 0
 
@@ -15,7 +17,14 @@ final class ProgressBar {
     private let timeBudget: Double?
     private let elapsedBefore: Double
 
-    init(total: Int, startIteration: Int = 0, logEvery: Int = 100, timeBudget: Double? = nil, elapsed: Double = 0) {
+    /// `unit` names what is counted (`it` for iterations, `images`, `points`); off a terminal a
+    /// line is printed every `logEvery` updates and at least every `logInterval` seconds.
+    init(
+        total: Int, startIteration: Int = 0, logEvery: Int = 100, timeBudget: Double? = nil, elapsed: Double = 0,
+        unit: String = "it", logInterval: Double = 60
+    ) {
+        self.unit = unit
+        self.logInterval = logInterval
         self.total = total
         self.timeBudget = timeBudget
         self.elapsedBefore = elapsed
@@ -42,9 +51,9 @@ final class ProgressBar {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let body = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
+        let body = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ") + (fields.isEmpty ? "" : "  ")
         let counter = timeBudget == nil ? "\(iteration)/\(total)" : "\(iteration)"
-        let line = "[\(bar)] \(counter)  \(body)  \(String(format: "%.2f it/s", rate))  ETA \(formatDuration(remaining))"
+        let line = "[\(bar)] \(counter)  \(body)\(String(format: "%.2f", rate)) \(unit)/s  ETA \(formatDuration(remaining))"
         if isTerminal {
             let now = Date()
             guard now.timeIntervalSince(lastDraw) > 0.1 || iteration == total else { return }
@@ -53,7 +62,7 @@ final class ProgressBar {
             FileHandle.standardError.write(Data(("\r" + line + String(repeating: " ", count: pad)).utf8))
             lastWidth = line.count
         } else if iteration % logEvery == 0 || iteration == total || iteration == startIteration + 1
-                    || Date().timeIntervalSince(lastDraw) >= 60 {
+                    || Date().timeIntervalSince(lastDraw) >= logInterval {
             // Logs: every `logEvery` iterations, and at least once a minute for slow runs.
             lastDraw = Date()
             FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -63,6 +72,22 @@ final class ProgressBar {
     /// Ends the live line.
     func finish() {
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// A progress display for a long evaluation over `total` items, as the `progress` closure of the
+/// library's evaluations: a bar with rate and ETA on a terminal, a line every 10 s in logs. It
+/// throws ``CommandInterrupted`` once SIGINT/SIGTERM arrived (install ``SignalFlag`` first).
+func stageProgress(_ label: String, total: Int, unit: String) -> (Int, Int) throws -> Void {
+    note("\(label): \(total) \(unit)")
+    let bar = ProgressBar(total: total, logEvery: Int.max, unit: unit, logInterval: 10)
+    return { done, total in
+        bar.update(iteration: done, fields: [])
+        if SignalFlag.isSet {
+            bar.finish()
+            throw CommandInterrupted("\(label) stopped after \(done) of \(total) \(unit)")
+        }
+        if done >= total { bar.finish() }
     }
 }
 

@@ -48,3 +48,23 @@ func peakResidentMiB() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
 }
+
+/// Whether a `--data` value names a file rather than a data set (a missing file is then a
+/// runtime error, exit 1, and an unknown name a usage error, exit 2).
+func looksLikePath(_ name: String) -> Bool {
+    name.contains("/") || !URL(fileURLWithPath: name).pathExtension.isEmpty
+}
+
+/// Compact JSON (sorted keys) for checkpoint metadata.
+func jsonString<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// `path` without doubled or trailing slashes (`frames//` → `frames`), for messages.
+func cleanPath(_ path: String) -> String {
+    var parts = path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    if path.hasPrefix("/") { parts = "/" + parts }
+    return parts.isEmpty ? path : parts
+}

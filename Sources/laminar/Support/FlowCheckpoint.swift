@@ -1,0 +1,21 @@
+import Foundation
+import Laminar
+
+/// Loads the model of a checkpoint written by `laminar train`, for `evaluate`, `sample` and
+/// `density`. A missing file is a runtime error (exit 1); a checkpoint of another command's
+/// model says which command reads it.
+func loadFlowCheckpoint(_ path: String) throws -> (flow: AnyFlow<Float>, spec: ModelSpec, metadata: [String: String]) {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw LaminarCLIError("--checkpoint \(path): no such file")
+    }
+    let checkpoint = try Checkpoint<Float>.load(from: URL(fileURLWithPath: path))
+    switch checkpoint.metadata["model"] {
+    case "latent":
+        throw LaminarCLIError("\(path) holds a latent time-series model; use laminar latent evaluate (or latent plot) --checkpoint \(path)")
+    case "classifier":
+        throw LaminarCLIError("\(path) holds an image classifier; use laminar classify evaluate --checkpoint \(path)")
+    default:
+        let (flow, spec) = try ModelStore.model(of: checkpoint, path: path)
+        return (flow, spec, checkpoint.metadata)
+    }
+}

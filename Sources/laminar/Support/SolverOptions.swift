@@ -1,0 +1,66 @@
+import ArgumentParser
+import Laminar
+
+/// `--solver`, `--rtol`, `--atol`, `--gradient`: the solve settings of every command that
+/// integrates an ODE, declared and validated once. Each flag is optional so that a command can
+/// tell a given value from its default (image defaults, values read from a checkpoint on
+/// `--resume`).
+struct SolverOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "ODE solver: \(Tableau.names.joined(separator: ", ")) (default dopri5).", valueName: "method"))
+    var solver: Tableau?
+
+    @Option(help: "Relative tolerance of the solves (default 1e-5; image models 1e-3; classify 1e-3).")
+    var rtol: Double?
+
+    @Option(help: "Absolute tolerance of the solves (default: as --rtol's).")
+    var atol: Double?
+
+    @Option(help: ArgumentHelp(
+        "Gradient through the solves: \(GradientMethod.names.joined(separator: ", ")) (default adjoint; latent models backprop).",
+        valueName: "mode"))
+    var gradient: GradientMethod?
+
+    func validate() throws {
+        for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
+            if let value, !(value > 0 && value.isFinite) {
+                throw ValidationError("\(flag) must be a positive tolerance such as 1e-5, got \(value)")
+            }
+        }
+    }
+
+    /// `defaults` with the given flags applied.
+    func settings(defaults: SolveSettings) -> SolveSettings {
+        var s = defaults
+        if let solver { s.method = solver }
+        if let rtol { s.rtol = rtol }
+        if let atol { s.atol = atol }
+        if let gradient { s.gradient = gradient }
+        return s
+    }
+
+    /// The flags given on the command line with their values, for comparison with a checkpoint.
+    var given: [(flag: String, value: String)] {
+        var out: [(String, String)] = []
+        if let solver { out.append(("--solver", solver.name)) }
+        if let rtol { out.append(("--rtol", "\(rtol)")) }
+        if let atol { out.append(("--atol", "\(atol)")) }
+        if let gradient { out.append(("--gradient", gradient.name)) }
+        return out
+    }
+}
+
+extension Tableau: @retroactive ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let t = Tableau.named(argument) else { return nil }
+        self = t
+    }
+
+    public static var allValueStrings: [String] { names }
+}
+
+extension GradientMethod: @retroactive ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+
+    public static var allValueStrings: [String] { names }
+}

@@ -32,6 +32,7 @@ struct LaminarCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
             Foundation.exit(2)
         }
+        SignalFlag.installImmediate()
         do {
             try command.run()
         } catch {
@@ -52,8 +53,6 @@ struct Outcome {
         case let error as ValidationError:
             // A value only `run()` could judge (e.g. a flag that disagrees with the checkpoint).
             (message, code) = ("error: \(error.message)", 2)
-        case let error as UsageError:
-            (message, code) = ("error: \(error.description)", 2)
         case let error as TrainingError:
             if case .interrupted = error { (message, code) = ("interrupted: \(error)", 1) }
             else { (message, code) = ("error: \(error)", 1) }
@@ -74,12 +73,6 @@ struct Outcome {
 
 /// A runtime failure detected by the command line itself (exit code 1).
 struct LaminarCLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A usage error found after parsing, in `run()` (exit code 2, no usage text).
-struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

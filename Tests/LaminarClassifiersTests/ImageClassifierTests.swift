@@ -8,14 +8,14 @@ import _LaminarTestSupport
 /// ODE-Net, RK-Net and ResNet classifiers on tiny images, in Double.
 @Suite struct ImageClassifierTests {
     func model(
-        _ architecture: ClassifierArchitecture, gradient: String = "adjoint", tolerance: Double = 1e-9,
+        _ architecture: ClassifierArchitecture, gradient: GradientMethod = .adjoint, tolerance: Double = 1e-9,
         activation: Activation = .relu
     ) throws -> ImageClassifier<Double> {
         var rng = RandomGenerator(seed: 5)
         return try ImageClassifier<Double>(
             ClassifierConfiguration(
-                architecture: architecture, channels: 4, groups: 2, rtol: tolerance, atol: tolerance, gradient: gradient,
-                activation: activation),
+                architecture: architecture, channels: 4, groups: 2,
+                solve: SolveSettings(rtol: tolerance, atol: tolerance, gradient: gradient), activation: activation),
             using: &rng)
     }
 
@@ -52,7 +52,7 @@ import _LaminarTestSupport
         let x = Variable(images(3))
         let labels = [1, 7, 3]
         var results: [[Double]] = []
-        for gradient in ["adjoint", "backprop"] {
+        for gradient: GradientMethod in [.adjoint, .backprop] {
             let net = try model(.odenet, gradient: gradient, activation: activation)
             results.append(try withGradient {
                 let loss = crossEntropy(try net.logits(x).0, labels: labels)

@@ -28,7 +28,7 @@ public enum ComparisonTask: Sendable, Equatable, CustomStringConvertible {
     /// What the reported loss is.
     public var metric: String {
         switch self {
-        case .density: return "KL(q||p) nats"
+        case .density: return "KL(q‖p) nats"
         case .likelihood: return "test NLL nats"
         }
     }
@@ -78,10 +78,10 @@ public struct ComparisonRow: Codable, Sendable {
 /// of depth K against planar CNFs of width M).
 public enum Comparison {
     /// Trains `spec` on `task` with Adam and returns its row and the trained model.
-    /// `progress(iteration, loss)` is called after every iteration.
+    /// `progress(iteration, loss)` is called after every iteration; an error it throws stops the run.
     public static func run(
         _ spec: ModelSpec, task: ComparisonTask, settings: ComparisonSettings,
-        progress: (Int, Double) -> Void = { _, _ in }
+        progress: (Int, Double) throws -> Void = { _, _ in }
     ) throws -> (result: ComparisonRow, flow: AnyFlow<Float>) {
         var initRNG = RandomGenerator(seed: settings.seed)
         let flow: AnyFlow<Float> = try spec.build(using: &initRNG)
@@ -123,7 +123,7 @@ public enum Comparison {
             }
             optimizer.step(gradients: grads)
             lastNFE = nfeForward + backward.reduce(0) { $0 + $1.nfe }
-            progress(i, loss)
+            try progress(i, loss)
         }
         let seconds = Date().timeIntervalSince(start)
         let (loss, standardError) = try evaluate(flow, task: task, settings: settings)

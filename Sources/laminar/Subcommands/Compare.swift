@@ -107,6 +107,7 @@ extension LaminarCommand {
 
         func run() throws {
             runtime.apply()
+            SignalFlag.install()
             let seed = runtime.seed(default: 0)
             let settings = solve.settings(defaults: SolveSettings())
             let tasks = try parsedTasks()
@@ -136,14 +137,18 @@ extension LaminarCommand {
                     note("\(task): \(spec.summary)")
                     let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
                     // The training loss of the density task is KL(q‖p) − log Z: shown as the KL the table reports.
-                    let offset: Double
-                    if case .density(let energy) = task { offset = energy.logNormalizer() } else { offset = 0 }
+                    let offset: Double, name: String
+                    if case .density(let energy) = task { (offset, name) = (energy.logNormalizer(), "KL(q‖p)") } else { (offset, name) = (0, "NLL") }
                     let (result, flow) = try Comparison.run(spec, task: task, settings: comparison) { i, loss in
-                        bar.update(iteration: i, fields: [(task.metric, String(format: "%.4f", loss + offset))])
+                        bar.update(iteration: i, fields: [(name, String(format: "%.4f", loss + offset))])
+                        if SignalFlag.isSet {
+                            bar.finish()
+                            throw CommandInterrupted("laminar compare stopped at iteration \(i) of \(spec.summary); no results were written")
+                        }
                     }
                     bar.finish()
                     results.append(result)
-                    note(String(format: "  %@: %@ %.4f ± %.4f, %d parameters, NFE %d, %.1f s", label, task.metric, result.loss, result.standardError, result.parameters, result.nfe, result.seconds))
+                    note(String(format: "  %@: %@ %.4f ± %.4f nats, %d parameters, NFE %d, %.1f s", label, name, result.loss, result.standardError, result.parameters, result.nfe, result.seconds))
                     row.append(try ComparePictures.modelPanel(flow, label: label, resolution: resolution))
                 }
                 panels.append(row)

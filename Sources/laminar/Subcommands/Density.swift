@@ -49,7 +49,6 @@ extension LaminarCommand {
 
         func run() throws {
             runtime.apply()
-            SignalFlag.install()
             let (flow, spec, metadata) = try loadFlowCheckpoint(checkpoint)
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try rankImages(flow, image: image, dataName: metadata["data"] ?? "fashion-mnist")
@@ -65,6 +64,7 @@ extension LaminarCommand {
         /// The image models' density picture: the most and least likely images of a split, and a
         /// histogram of their bits/dim beside `--out` (`…-histogram.png`).
         private func rankImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
+            SignalFlag.install()  // the evaluation below stops between batches
             let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
             let set = images == "test" ? splits.test : splits.train
             guard set.height == image.height, set.width == image.width else {

@@ -36,7 +36,6 @@ extension LaminarCommand {
 
         func run() throws {
             runtime.apply()
-            SignalFlag.install()
             let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
             let trainedOn = metadata["data"] ?? "checkerboard"
             let dataName = data ?? trainedOn
@@ -81,6 +80,7 @@ extension LaminarCommand {
 
         /// `bits/dim: v ± stderr` on a split of the image data the model was trained on.
         private func evaluateImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
+            SignalFlag.install()  // the evaluation below stops between batches
             let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
             let set = split == "test" ? splits.test : splits.train
             guard set.height == image.height, set.width == image.width else {

@@ -178,6 +178,7 @@ struct LatentTrain: ParsableCommand {
             throw error
         }
         bar.finish()
+        SignalFlag.installImmediate()  // the checkpoint is written; the scoring below stops at once
         let records = try LatentRecord.read(from: trainer.metricsURL)
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let scores = try evaluateSeries(net, on: test)

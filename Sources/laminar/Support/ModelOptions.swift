@@ -148,9 +148,9 @@ struct ModelOptions: ParsableArguments {
         TraceEstimator(name: s)?.name ?? s
     }
 
-    /// The model flags given on the command line, each with the value it sets in a
-    /// configuration (see ``ModelSpec/value(ofFlag:)``), for comparison with a checkpoint.
-    func given(in spec: ModelSpec) -> [String] {
+    /// The model flags given on the command line (their values in a configuration:
+    /// ``ModelSpec/value(ofFlag:)``), for comparison with a checkpoint.
+    var givenFlags: [String] {
         var flags: [String] = []
         if model != nil { flags.append("--model") }
         if hidden != nil { flags.append("--hidden") }

@@ -50,7 +50,7 @@ struct SolverOptions: ParsableArguments {
     }
 }
 
-extension Tableau: @retroactive ExpressibleByArgument {
+extension Tableau: ExpressibleByArgument {
     public init?(argument: String) {
         guard let t = Tableau.named(argument) else { return nil }
         self = t
@@ -59,7 +59,7 @@ extension Tableau: @retroactive ExpressibleByArgument {
     public static var allValueStrings: [String] { names }
 }
 
-extension GradientMethod: @retroactive ExpressibleByArgument {
+extension GradientMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 
     public static var allValueStrings: [String] { names }

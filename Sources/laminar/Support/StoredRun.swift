@@ -54,14 +54,22 @@ struct StoredRun {
 
     /// Checks the model flags given again against the stored configuration.
     func check(model options: ModelOptions, image: (Int, Int, Int)?) throws {
-        let flags = options.given(in: spec)
+        let flags = options.givenFlags
         guard !flags.isEmpty else { return }
-        if flags.contains("--model"), options.modelName != spec.name {
-            // `ffjord`/`realnvp` name the image architectures on image data, `ffjord-mlp` is stored as ffjord.
-            let given = try options.spec(dimension: spec.dimension, image: image)
-            try check("--model", given: options.modelName, stored: given.name == spec.name ? options.modelName : spec.name)
+        var options = options
+        if options.model == nil {
+            // The other flags are read as flags of the stored model (`--depth` of a planar flow).
+            switch spec {
+            case .ffjord where image != nil: options.model = "ffjord-mlp"
+            case .imageRealNVP: options.model = "realnvp"
+            default: options.model = spec.name
+            }
         }
         let given = try options.spec(dimension: spec.dimension, image: image)
+        // `ffjord`/`realnvp` name the image architectures on image data, `ffjord-mlp` is stored as ffjord.
+        if flags.contains("--model"), given.name != spec.name {
+            throw conflict("--model", stored: spec.name, given: options.modelName)
+        }
         for flag in flags where flag != "--model" {
             try check(flag, given: given.value(ofFlag: flag), stored: spec.value(ofFlag: flag))
         }

@@ -7,9 +7,11 @@ SWIFT        ?= swift
 # otherwise, and on other architectures, for the baseline.
 # `make CPU_FLAGS=` builds a binary that also runs on older x86-64 machines.
 CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DLAMINAR_FMA")
-# One build configuration for everything: `make build`, `make demo`, `make test` and the
-# benchmarks compile the same modules with the same flags into .build/release, so each command
-# reuses what another one built (-enable-testing is what the tests' @testable imports need).
+# One build configuration for everything: `make build`, `make demo` and `make test` compile the
+# same modules with the same flags into .build/release, so each command reuses what another one
+# built (-enable-testing is what the tests' @testable imports need). `make test` builds with
+# `swift build --build-tests` and runs with `swift test --skip-build`: `swift test` building by
+# itself would add its own -enable-testing, and the changed command line recompiles everything.
 BUILD_FLAGS   = -c release $(CPU_FLAGS) -Xswiftc -enable-testing
 TEST_FLAGS    = $(BUILD_FLAGS) --disable-xctest
 BIN           = .build/release/laminar
@@ -46,7 +48,8 @@ demo: build
 
 test: deps
 	@mkdir -p .build
-	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) 2>&1 | tee .build/test-output.log
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) --skip-build 2>&1 | tee .build/test-output.log
 	Scripts/readme-commands $(BIN) README.md docs/*.md
 	$(MAKE) --no-print-directory bench-smoke
 	@Scripts/test-summary .build/test-output.log

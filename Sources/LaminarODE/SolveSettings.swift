@@ -3,7 +3,8 @@
 /// configuration and stored in checkpoints.
 ///
 /// The coded form is flat — `method` (a tableau name), `rtol`, `atol`, `gradient` (a name from
-/// ``GradientMethod/names``), `maxSteps`, and `adjointRtol`/`adjointAtol` when the adjoint's
+/// ``GradientMethod/names``), `maxSteps` and `stepSize` when not the defaults, and
+/// `adjointRtol`/`adjointAtol` when the adjoint's
 /// backward solve has its own tolerances — so that a configuration can encode these keys next to
 /// its own (`try settings.encode(to: encoder)` in its `encode(to:)`), and checkpoints written
 /// before this type existed, which hold the first four keys (classifiers: all but `method`,
@@ -18,12 +19,15 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
     public var gradient: GradientMethod
     /// Largest number of steps (accepted + rejected) per solve before `maxStepsExceeded`.
     public var maxSteps: Int
+    /// The step of a fixed-step method (`euler`, `midpoint`, `rk4`); ignored by adaptive ones.
+    public var stepSize: Double?
 
     /// The models' default: dopri5 at rtol = atol = 1e-5, adjoint with seminorm, 100,000 steps.
     public init(
         method: Tableau = .dopri5, rtol: Double = 1e-5, atol: Double = 1e-5, gradient: GradientMethod = .adjoint,
-        maxSteps: Int = 100_000
+        maxSteps: Int = 100_000, stepSize: Double? = nil
     ) {
+        self.stepSize = stepSize
         self.method = method
         self.rtol = rtol
         self.atol = atol
@@ -32,7 +36,9 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
     }
 
     /// The forward solve's options.
-    public var odeOptions: ODEOptions { ODEOptions(method: method, rtol: rtol, atol: atol, maxSteps: maxSteps) }
+    public var odeOptions: ODEOptions {
+        ODEOptions(method: method, rtol: rtol, atol: atol, maxSteps: maxSteps, stepSize: method.isAdaptive ? nil : stepSize)
+    }
 
     /// E.g. `dopri5 rtol 1e-05 atol 1e-05, adjoint`.
     public var description: String { "\(method.name) rtol \(rtol) atol \(atol), \(gradient.name)" }
@@ -43,6 +49,12 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
             throw ODEError.invalidOptions("tolerances must be positive, got rtol \(rtol), atol \(atol)")
         }
         guard maxSteps >= 1 else { throw ODEError.invalidOptions("maxSteps must be ≥ 1, got \(maxSteps)") }
+        if !method.isAdaptive {
+            guard let h = stepSize, h > 0, h.isFinite else {
+                throw ODEError.invalidOptions(
+                    "the fixed-step method \(method.name) needs a step size (--step-size, e.g. 0.05); adaptive methods: \(Tableau.all.filter(\.isAdaptive).map(\.name).joined(separator: ", "))")
+            }
+        }
         if case .adjoint(let a) = gradient {
             if let r = a.rtol, !(r > 0 && r.isFinite) { throw ODEError.invalidOptions("adjoint rtol must be positive, got \(r)") }
             if let r = a.atol, !(r > 0 && r.isFinite) { throw ODEError.invalidOptions("adjoint atol must be positive, got \(r)") }
@@ -50,7 +62,7 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
     }
 
     enum CodingKeys: String, CodingKey {
-        case method, rtol, atol, gradient, maxSteps, adjointRtol, adjointAtol
+        case method, rtol, atol, gradient, maxSteps, stepSize, adjointRtol, adjointAtol
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,7 +85,8 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
         }
         self.init(
             method: method, rtol: try c.decode(Double.self, forKey: .rtol), atol: try c.decode(Double.self, forKey: .atol),
-            gradient: gradient, maxSteps: try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? 100_000)
+            gradient: gradient, maxSteps: try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? 100_000,
+            stepSize: try c.decodeIfPresent(Double.self, forKey: .stepSize))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,6 +97,7 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
         try c.encode(gradient.name, forKey: .gradient)
         // Only when changed: configurations with the default encode exactly as before this key existed.
         if maxSteps != 100_000 { try c.encode(maxSteps, forKey: .maxSteps) }
+        try c.encodeIfPresent(stepSize, forKey: .stepSize)
         if case .adjoint(let options) = gradient {
             try c.encodeIfPresent(options.rtol, forKey: .adjointRtol)
             try c.encodeIfPresent(options.atol, forKey: .adjointAtol)

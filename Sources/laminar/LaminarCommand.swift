@@ -36,6 +36,16 @@ struct LaminarCommand: ParsableCommand {
         do {
             try command.run()
         } catch {
+            // Help and usage errors the parser raises while running a command group: as above.
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code == .validationFailure, !(error is ValidationError) {
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
             let outcome = Outcome(error)
             FileHandle.standardError.write(Data("\(outcome.message)\n".utf8))
             Foundation.exit(outcome.code)

@@ -216,7 +216,7 @@ struct ClassifyEvaluate: ParsableCommand {
                 pointLabels: rows.map { $0.0.map { "tol " + String(format: "%.0e", $0) } ?? "trained" })
             try PNG.write(LineChart.render(title: "ODE-Net test error against NFE at tolerances \(tols.map { String(format: "%.0e", $0) }.joined(separator: ", "))",
                                            xLabel: "forward NFE per batch", yLabel: "test error %", series: [series],
-                                           yRange: 0...max(5, (errors.max() ?? 0) * 1.25)), to: chart)
+                                           yRange: 0...min(100, max(5, (errors.max() ?? 0) * 1.25))), to: chart)
             note("wrote \(chart)")
         }
     }

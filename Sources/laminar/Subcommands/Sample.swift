@@ -96,12 +96,13 @@ extension LaminarCommand {
         /// last block) to the data (t = 0 of the first), `frames` steps per block.
         private func frameLabels(_ ffjord: FFJORD<Float>) -> [String] {
             let blocks = ffjord.blocks.count
-            var labels = ["base z ~ N(0, I), t = \(String(format: "%.3f", ffjord.blocks.last?.endTime ?? 0))"]
+            var labels = ["t = \(String(format: "%.3f", ffjord.blocks.last?.endTime ?? 0)): base samples z ~ N(0, I)"]
             for (k, block) in ffjord.blocks.enumerated().reversed() {
                 for f in 1...frames {
                     let t = block.endTime * (1 - Double(f) / Double(frames))
                     let which = blocks > 1 ? "block \(k + 1) of \(blocks), " : ""
-                    labels.append("\(which)t = \(String(format: "%.3f", t))\(k == 0 && f == frames ? " (data)" : "")")
+                    let end = k == 0 && f == frames ? ": model samples" : " of \(String(format: "%.3f", block.endTime)) → 0"
+                    labels.append("\(which)t = \(String(format: "%.3f", t))\(end)")
                 }
             }
             return labels

@@ -54,13 +54,18 @@ enum ComparePictures {
             grid.logDensity.map(Foundation.exp), rows: resolution, cols: resolution, scale: scale(resolution)))
     }
 
-    /// Rows of panels with their labels above and the row label on the left.
+    /// Rows of panels with their labels above, the row label on the left and what the panels
+    /// show below.
     static func grid(_ rows: [[Panel]], rowLabels: [String]) -> RGBImage {
         let cell = rows.first?.first?.image.width ?? 160
         let gap = 8, header = 16, left = 90
         let columns = rows.map(\.count).max() ?? 1
+        let footer = BitmapFont.lineHeight + 8
         var image = RGBImage(
-            width: left + columns * (cell + gap), height: rows.count * (cell + header + gap) + gap)
+            width: left + columns * (cell + gap), height: rows.count * (cell + header + gap) + gap + footer)
+        image.drawText(
+            "each panel: density on [-\(Int(range)), \(Int(range))]² (x right, y up), viridis, own colour scale (dark = 0)",
+            x: 6, y: image.height - footer + 2, color: RGB(60, 60, 60))
         for (r, row) in rows.enumerated() {
             let y = gap + r * (cell + header + gap)
             image.drawText(rowLabels[r], x: 6, y: y + header + cell / 2 - 4)

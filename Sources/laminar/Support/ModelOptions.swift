@@ -216,6 +216,7 @@ extension ModelSpec {
         case "--rtol": return "\(s.rtol)"
         case "--atol": return "\(s.atol)"
         case "--gradient": return s.gradient.name
+        case "--step-size": return s.stepSize.map { "\($0)" }
         default: return nil
         }
     }

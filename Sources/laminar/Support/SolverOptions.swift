@@ -16,16 +16,22 @@ struct SolverOptions: ParsableArguments {
     @Option(help: "Absolute tolerance of the solves (default: as --rtol's).")
     var atol: Double?
 
+    @Option(name: .customLong("step-size"), help: "Step of the fixed-step solvers euler, midpoint and rk4 (e.g. 0.05).")
+    var stepSize: Double?
+
     @Option(help: ArgumentHelp(
         "Gradient through the solves: \(GradientMethod.names.joined(separator: ", ")) (default adjoint; latent models backprop).",
         valueName: "mode"))
     var gradient: GradientMethod?
 
     func validate() throws {
-        for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
+        for (flag, value) in [("--rtol", rtol), ("--atol", atol), ("--step-size", stepSize)] {
             if let value, !(value > 0 && value.isFinite) {
-                throw ValidationError("\(flag) must be a positive tolerance such as 1e-5, got \(value)")
+                throw ValidationError("\(flag) must be positive, got \(value)")
             }
+        }
+        if let solver, !solver.isAdaptive, stepSize == nil {
+            throw ValidationError("--solver \(solver.name) is a fixed-step method: give --step-size (e.g. 0.05)")
         }
     }
 
@@ -36,6 +42,7 @@ struct SolverOptions: ParsableArguments {
         if let rtol { s.rtol = rtol }
         if let atol { s.atol = atol }
         if let gradient { s.gradient = gradient }
+        if let stepSize { s.stepSize = stepSize }
         return s
     }
 
@@ -46,6 +53,7 @@ struct SolverOptions: ParsableArguments {
         if let rtol { out.append(("--rtol", "\(rtol)")) }
         if let atol { out.append(("--atol", "\(atol)")) }
         if let gradient { out.append(("--gradient", gradient.name)) }
+        if let stepSize { out.append(("--step-size", "\(stepSize)")) }
         return out
     }
 }

@@ -48,7 +48,7 @@ demo: build
 
 test: deps
 	@mkdir -p .build
-	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) --skip-build 2>&1 | tee .build/test-output.log
 	Scripts/readme-commands $(BIN) README.md docs/*.md
 	$(MAKE) --no-print-directory bench-smoke

@@ -7,8 +7,11 @@ SWIFT        ?= swift
 # otherwise, and on other architectures, for the baseline.
 # `make CPU_FLAGS=` builds a binary that also runs on older x86-64 machines.
 CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DLAMINAR_FMA")
-RELEASE_FLAGS = -c release $(CPU_FLAGS)
-TEST_FLAGS    = -c release $(CPU_FLAGS) -Xswiftc -enable-testing --disable-xctest
+# Cross-module optimisation specialises the generic tensor/autodiff code where it is used; it is
+# a flag here rather than in Package.swift so that other packages can depend on Laminar by version.
+OPT_FLAGS     = -c release -Xswiftc -cross-module-optimization $(CPU_FLAGS)
+RELEASE_FLAGS = $(OPT_FLAGS)
+TEST_FLAGS    = $(OPT_FLAGS) -Xswiftc -enable-testing --disable-xctest
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000

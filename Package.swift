@@ -13,10 +13,12 @@
 
 import PackageDescription
 
-/// Cross-module optimisation: the generic tensor and autodiff code is specialised for the
-/// scalar types where it is used (FFJORD<Float> calling Variable ops), instead of running
-/// through the generic runtime (metadata look-ups on every op).
-let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
+// Cross-module optimisation (the generic tensor and autodiff code specialised for the scalar
+// types where it is used, FFJORD<Float> calling Variable ops, instead of running through the
+// generic runtime) is a build flag, `-Xswiftc -cross-module-optimization`, that the Makefile
+// passes: `unsafeFlags` here would stop other packages from depending on Laminar by version.
+// Without it, release builds still get the compiler's default, conservative cross-module
+// optimisation.
 
 let package = Package(
     name: "Laminar",
@@ -46,21 +48,21 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "LaminarTensor",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimized),
-        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"], swiftSettings: optimized),
-        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
-        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
-        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"], swiftSettings: optimized),
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
+        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "Laminar",
             dependencies: [

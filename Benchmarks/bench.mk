@@ -5,7 +5,7 @@ PEERS_PY  = Benchmarks/peers/.venv/bin/python
 .PHONY: bench bench-build bench-peers bench-smoke
 
 bench-build: deps
-	cd Benchmarks && $(SWIFT) build -c release $(CPU_FLAGS)
+	cd Benchmarks && $(SWIFT) build $(OPT_FLAGS)
 
 bench: bench-build
 	$(BENCH_BIN) --threads 1

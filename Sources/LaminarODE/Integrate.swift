@@ -51,7 +51,11 @@ public func integrate<Y: ODEState>(
     var nfe = 0
     func counted(_ t: Double, _ y: Y) throws -> Y {
         nfe += 1
-        return try f(t, y)
+        let dy = try f(t, y)
+        if nfe == 1, let difference = y0.shapeDifference(dy) {
+            throw ODEError.stateShapeMismatch(t: t, detail: difference)
+        }
+        return dy
     }
     if options.method.isAdaptive {
         try integrateAdaptive(counted, y0: y0, times: times, direction: direction, options: options,

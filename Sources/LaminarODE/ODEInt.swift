@@ -87,7 +87,7 @@ public func odeint<D: Dynamics>(
     _ f: D, _ y0: [Variable<D.Scalar>], times: Variable<D.Scalar>,
     options: ODEOptions = ODEOptions(), gradient: GradientMethod = .adjoint
 ) throws -> ODEIntResult<D.Scalar> {
-    precondition(times.rank == 1 && times.count >= 2, "odeint: times must be a rank-1 variable with ≥ 2 entries")
+    guard times.rank == 1, times.count >= 2 else { throw ODEError.tooFewOutputTimes(count: times.rank == 1 ? times.count : 0) }
     let t = times.value.scalars.map(Double.init)
     guard times.requiresGradient && GradientMode.isRecording else {
         return try solveDifferentiable(f, y0, times: t, options: options, gradient: gradient)
@@ -107,7 +107,8 @@ public func odeint<D: Dynamics>(
     _ f: D, _ y0: [Variable<D.Scalar>], times: [Double],
     options: ODEOptions = ODEOptions(), gradient: GradientMethod = .adjoint
 ) throws -> ODEIntResult<D.Scalar> {
-    try solveDifferentiable(f, y0, times: times, options: options, gradient: gradient)
+    guard times.count >= 2 else { throw ODEError.tooFewOutputTimes(count: times.count) }
+    return try solveDifferentiable(f, y0, times: times, options: options, gradient: gradient)
 }
 
 /// Dispatches to the gradient mode; differentiable with respect to `y0` and `f.parameters`.

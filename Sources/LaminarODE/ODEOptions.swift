@@ -1,5 +1,11 @@
-/// Method, tolerances and step control of a solve. Defaults are torchdiffeq's.
+/// Method, tolerances and step control of a solve. Defaults are torchdiffeq's (dopri5,
+/// rtol 1e-7, atol 1e-9), shared by ``odeint(_:_:times:options:gradient:)`` and ``solveIVP``.
 public struct ODEOptions: Sendable {
+    public static let defaultMethod = Tableau.dopri5
+    public static let defaultRelativeTolerance = 1e-7
+    public static let defaultAbsoluteTolerance = 1e-9
+    public static let defaultMaxSteps = 100_000
+
     /// The Runge–Kutta method.
     public var method: Tableau
     /// Relative and absolute tolerances of the mixed error test `|e| ≤ atol + rtol·max(|y₀|,|y₁|)`.
@@ -23,8 +29,9 @@ public struct ODEOptions: Sendable {
     public var grid: [Double]?
 
     public init(
-        method: Tableau = .dopri5, rtol: Double = 1e-7, atol: Double = 1e-9, norm: ErrorNorm = .rms,
-        firstStep: Double? = nil, maxSteps: Int = 100_000, safety: Double = 0.9, minFactor: Double = 0.2,
+        method: Tableau = defaultMethod, rtol: Double = defaultRelativeTolerance,
+        atol: Double = defaultAbsoluteTolerance, norm: ErrorNorm = .rms,
+        firstStep: Double? = nil, maxSteps: Int = defaultMaxSteps, safety: Double = 0.9, minFactor: Double = 0.2,
         maxFactor: Double = 10, beta: Double = 0.04, stepSize: Double? = nil, grid: [Double]? = nil
     ) {
         self.method = method
@@ -68,6 +75,10 @@ public enum ODEError: Error, CustomStringConvertible, Equatable {
     case maxStepsExceeded(t: Double, steps: Int)
     case nonMonotoneTimes(index: Int)
     case invalidOptions(String)
+    /// The right-hand side returned a derivative whose layout differs from the state's.
+    case stateShapeMismatch(t: Double, detail: String)
+    /// A solve over a span was given fewer than two output times.
+    case tooFewOutputTimes(count: Int)
 
     public var description: String {
         switch self {
@@ -81,6 +92,10 @@ public enum ODEError: Error, CustomStringConvertible, Equatable {
             return "output times must be strictly increasing or strictly decreasing; entry \(index) breaks the order"
         case .invalidOptions(let s):
             return "invalid solver options: \(s)"
+        case .stateShapeMismatch(let t, let detail):
+            return "the right-hand side returned a derivative of \(detail) at t = \(t); it must return one derivative per state element, laid out like the state"
+        case .tooFewOutputTimes(let count):
+            return "a solve needs at least two output times (the start and the end of the span), got \(count)"
         }
     }
 }

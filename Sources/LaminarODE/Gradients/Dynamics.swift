@@ -43,20 +43,40 @@ public struct DynamicsPullback<Scalar: TensorScalar> {
 }
 
 /// Dynamics from a closure (tests, small problems).
+///
+/// The closure on variables is what gradients differentiate. Forward-only solves (no gradient
+/// needed: sampling, evaluation, the adjoint's forward pass) would otherwise evaluate it through
+/// graph variables; give `plain`, the same right-hand side on tensors, to skip that cost.
+///
+/// ```swift
+/// let decay = ClosureDynamics<Double>({ _, y in [-y[0]] }, plain: { _, y in [-y[0]] })
+/// ```
 public struct ClosureDynamics<Scalar: TensorScalar>: Dynamics {
     public let parameters: [Variable<Scalar>]
     let body: (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>]
+    let plain: ((Double, [Tensor<Scalar>]) -> [Tensor<Scalar>])?
 
+    /// - Parameters:
+    ///   - parameters: the leaves gradients are taken with respect to.
+    ///   - body: `dy/dt` on variables.
+    ///   - plain: the same `dy/dt` on tensors, used when no graph is recorded; nil evaluates
+    ///     `body` without recording.
     public init(
         parameters: [Variable<Scalar>] = [],
-        _ body: @escaping (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>]
+        _ body: @escaping (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>],
+        plain: ((Double, [Tensor<Scalar>]) -> [Tensor<Scalar>])? = nil
     ) {
         self.parameters = parameters
         self.body = body
+        self.plain = plain
     }
 
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         body(t, y)
+    }
+
+    public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        plain?(t, y) ?? graphEvaluate(t, y)
     }
 }
 

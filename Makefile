@@ -40,6 +40,7 @@ test: deps
 	@mkdir -p .build
 	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) 2>&1 | tee .build/test-output.log
 	$(MAKE) --no-print-directory bench-smoke
+	SWIFT=$(SWIFT) Scripts/check-library-examples
 	@Scripts/test-summary .build/test-output.log
 
 test-debug: deps

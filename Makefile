@@ -16,7 +16,7 @@ BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000
 
-.PHONY: all deps build demo test test-debug clean help
+.PHONY: all deps build demo test test-debug docs clean help
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make test   — install missing apt packages, run the whole test suite (release build) and the benchmark smoke run"
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
+	@echo "make docs   — build the API documentation (DocC, all public modules combined) into $(DOCS_OUT)/"
 
 deps:
 	@Scripts/install-deps
@@ -44,6 +45,23 @@ test: deps
 
 test-debug: deps
 	$(SWIFT) test
+
+# API documentation: one DocC catalog per public module (Sources/<Module>/Documentation.docc),
+# combined into one archive so that the upper modules' pages link to the lower ones'. The plugin
+# builds the modules (debug) to extract their symbol graphs, then runs `docc` from the toolchain;
+# `--disable-sandbox` and `--allow-writing-to-directory` let it write outside its own work
+# directory where plugins are sandboxed (macOS). Works offline: the plugin comes from the package
+# dependencies like the other packages. The archive is static HTML: serve $(DOCS_OUT)/Laminar.doccarchive with any web
+# server, or `swift package --disable-sandbox preview-documentation --target Laminar`.
+DOCS_OUT      ?= .build/docs
+DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
+                LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
+docs: deps
+	@mkdir -p $(DOCS_OUT)
+	$(SWIFT) package --disable-sandbox --allow-writing-to-directory $(DOCS_OUT) \
+	  generate-documentation $(addprefix --target ,$(DOCS_MODULES)) \
+	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT)/Laminar.doccarchive
+	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive (open index.html through a web server; documentation/laminar is the start page)"
 
 clean:
 	rm -rf .build Benchmarks/.build Tests/Fuzz/.build

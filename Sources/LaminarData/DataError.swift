@@ -12,6 +12,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case badIDX(path: String, reason: String)
     case mismatch(String)
 
+    /// The file and line (where there is one), what was found and what was expected.
     public var description: String {
         switch self {
         case .fileNotFound(let p): return "\(p): no such file"

@@ -2,14 +2,20 @@ import Foundation
 
 /// One line of a ``LineChart``.
 public struct ChartSeries: Sendable {
+    /// Label in the legend.
     public var name: String
+    /// x coordinates of the points (in data units; the chart chooses the axis range).
     public var xs: [Double]
+    /// y coordinates of the points, one per `xs` entry.
     public var ys: [Double]
+    /// Line and marker colour (e.g. from ``LineChart/palette``).
     public var color: RGB
+    /// Draws the line dashed (to tell a reference from a measurement).
     public var dashed: Bool
     /// Square markers (else diamonds).
     public var squareMarkers: Bool
 
+    /// A series of points `(xs[i], ys[i])`, drawn solid with diamond markers by default.
     public init(name: String, xs: [Double], ys: [Double], color: RGB, dashed: Bool = false, squareMarkers: Bool = false) {
         self.name = name
         self.xs = xs

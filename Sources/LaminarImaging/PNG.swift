@@ -7,6 +7,7 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable {
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
 
+    /// What failed and on which path.
     public var description: String {
         switch self {
         case .directoryMissing(let d): return "directory \(d) does not exist"

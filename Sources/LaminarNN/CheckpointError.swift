@@ -11,6 +11,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unexpectedTensor(String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
+    /// The file or tensor, what was found, and the likely cause.
     public var description: String {
         switch self {
         case .fileNotFound(let p): return "checkpoint \(p) does not exist"

@@ -154,6 +154,7 @@ extension Tensor: Equatable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The element type, the shape and the first eight elements.
     public var description: String {
         let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor<\(Scalar.self)>(shape: \(shape), [\(shown)\(count > 8 ? ", …" : "")])"

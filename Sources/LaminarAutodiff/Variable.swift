@@ -3,7 +3,7 @@
 /// A tensor with its place in a recorded computation graph.
 ///
 /// Leaves are created by users (`Variable(tensor, requiresGradient: true)` for parameters and
-/// inputs); every operation on variables that need gradients records a ``Node`` whose backward
+/// inputs); every operation on variables that need gradients records a `Node` whose backward
 /// rule is itself written with variable operations. Gradients can therefore be differentiated
 /// again (`gradients(of:wrt:createGraph: true)`), which is what the Hutchinson trace term inside
 /// an adjoint solve needs.

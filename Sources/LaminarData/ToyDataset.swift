@@ -3,7 +3,7 @@ import Foundation
 
 /// The 2-D toy distributions of FFJORD's experiments (Grathwohl et al. 2019, `toy_data.py`),
 /// with the same scales and noise so that log-likelihoods are comparable. Sampling uses only
-/// ``LaminarTensor/RandomGenerator``, so a seed fixes the points on every machine.
+/// `RandomGenerator`, so a seed fixes the points on every machine.
 public enum ToyDataset: String, CaseIterable, Sendable, Codable {
     case eightGaussians = "8gaussians"
     case checkerboard

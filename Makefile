@@ -47,12 +47,12 @@ test-debug: deps
 	$(SWIFT) test
 
 # API documentation: one DocC catalog per public module (Sources/<Module>/Documentation.docc),
-# combined into one archive so that the upper modules' pages link to the lower ones'. The plugin
-# builds the modules (debug) to extract their symbol graphs, then runs `docc` from the toolchain;
-# `--disable-sandbox` and `--allow-writing-to-directory` let it write outside its own work
-# directory where plugins are sandboxed (macOS). Works offline: the plugin comes from the package
-# dependencies like the other packages. The archive is static HTML: serve $(DOCS_OUT)/Laminar.doccarchive with any web
-# server, or `swift package --disable-sandbox preview-documentation --target Laminar`.
+# built together into one static archive whose root page (documentation/) lists every module.
+# The plugin (swift-docc-plugin, a package dependency, so this works offline) builds the modules
+# in debug to extract their symbol graphs, then runs the toolchain's `docc`; `--disable-sandbox`
+# and `--allow-writing-to-directory` let it write outside its own work directory where plugins
+# are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
+# resolve symbol links into the other modules' archives yet.
 DOCS_OUT      ?= .build/docs
 DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
                 LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
@@ -61,7 +61,7 @@ docs: deps
 	$(SWIFT) package --disable-sandbox --allow-writing-to-directory $(DOCS_OUT) \
 	  generate-documentation $(addprefix --target ,$(DOCS_MODULES)) \
 	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT)/Laminar.doccarchive
-	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive (open index.html through a web server; documentation/laminar is the start page)"
+	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive; to read it: python3 -m http.server -d $(DOCS_OUT)/Laminar.doccarchive 8000, then http://localhost:8000/documentation/"
 
 clean:
 	rm -rf .build Benchmarks/.build Tests/Fuzz/.build

@@ -52,7 +52,7 @@ test-debug: deps
 # in debug to extract their symbol graphs, then runs the toolchain's `docc`; `--disable-sandbox`
 # and `--allow-writing-to-directory` let it write outside its own work directory where plugins
 # are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
-# resolve symbol links into the other modules' archives yet.
+# resolve symbol links into the other modules' archives (toolchain 6.3, plugin 1.5.0).
 DOCS_OUT      ?= .build/docs
 DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
                 LaminarFlows LaminarClassifiers LaminarLatentODE Laminar

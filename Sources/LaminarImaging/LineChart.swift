@@ -10,12 +10,11 @@ public struct ChartSeries: Sendable {
     public var ys: [Double]
     /// Line and marker colour (e.g. from ``LineChart/palette``).
     public var color: RGB
-    /// Draws the line dashed (to tell a reference from a measurement).
+    /// Draws the line dashed.
     public var dashed: Bool
     /// Square markers (else diamonds).
     public var squareMarkers: Bool
 
-    /// A series of points `(xs[i], ys[i])`, drawn solid with diamond markers by default.
     public init(name: String, xs: [Double], ys: [Double], color: RGB, dashed: Bool = false, squareMarkers: Bool = false) {
         self.name = name
         self.xs = xs

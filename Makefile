@@ -16,7 +16,7 @@ BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000
 
-.PHONY: all deps build demo test test-debug clean help
+.PHONY: all deps build demo test test-debug docs clean help
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make test   — install missing apt packages, run the whole test suite (release build) and the benchmark smoke run"
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
+	@echo "make docs   — build the API documentation (DocC, all public modules combined) into $(DOCS_OUT)/"
 
 deps:
 	@Scripts/install-deps
@@ -45,6 +46,23 @@ test: deps
 
 test-debug: deps
 	$(SWIFT) test
+
+# API documentation: one DocC catalog per public module (Sources/<Module>/Documentation.docc),
+# built together into one static archive whose root page (documentation/) lists every module.
+# The plugin (swift-docc-plugin, a package dependency, so this works offline) builds the modules
+# in debug to extract their symbol graphs, then runs the toolchain's `docc`; `--disable-sandbox`
+# and `--allow-writing-to-directory` let it write outside its own work directory where plugins
+# are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
+# resolve symbol links into the other modules' archives (toolchain 6.3, plugin 1.5.0).
+DOCS_OUT      ?= .build/docs
+DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
+                LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
+docs: deps
+	@mkdir -p $(DOCS_OUT)
+	$(SWIFT) package --disable-sandbox --allow-writing-to-directory $(DOCS_OUT) \
+	  generate-documentation $(addprefix --target ,$(DOCS_MODULES)) \
+	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT)/Laminar.doccarchive
+	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive; to read it: python3 -m http.server -d $(DOCS_OUT)/Laminar.doccarchive 8000, then http://localhost:8000/documentation/"
 
 clean:
 	rm -rf .build Benchmarks/.build Tests/Fuzz/.build

@@ -1,11 +1,17 @@
 /// 2-D convolution layer, weight [out, in, k, k] with PyTorch's default initialisation
 /// (`U(−1/√fan_in, 1/√fan_in)`, fan_in = in·k²).
 public final class Conv2d<Scalar: TensorScalar>: Layer {
+    /// Kernel, [out, in, k, k].
     public let weight: Variable<Scalar>
+    /// Per-output-channel bias, [out] (nil when built with `bias: false`).
     public let bias: Variable<Scalar>?
+    /// Step between output pixels on both axes.
     public let stride: Int
+    /// Zeros added on every side of the input on both axes.
     public let padding: Int
 
+    /// A layer mapping `inputChannels` to `outputChannels` with a `kernelSize × kernelSize` kernel;
+    /// output extent `⌊(H + 2·padding − k) / stride⌋ + 1` per axis.
     public init(
         inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
         bias: Bool = true, using rng: inout RandomGenerator
@@ -20,6 +26,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         self.padding = padding
     }
 
+    /// `weight` and, with a bias, `bias` (PyTorch's names).
     public var namedParameters: [(String, Variable<Scalar>)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
@@ -34,16 +41,20 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
 
 /// FFJORD's `ConcatConv2d`: time appended to the input as a constant channel.
 public final class ConcatConv2d<Scalar: TensorScalar>: TimeConditionedLayer {
+    /// The convolution over `inputChannels + 1` channels, the first being time.
     public let layer: Conv2d<Scalar>
 
+    /// Defaults: 3 × 3 kernel, stride 1, padding 1, which keep the spatial extent.
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
                 using rng: inout RandomGenerator) {
         layer = Conv2d(inputChannels: inputChannels + 1, outputChannels: outputChannels, kernelSize: kernelSize,
                        stride: stride, padding: padding, using: &rng)
     }
 
+    /// `_layer.weight`, `_layer.bias` (FFJORD's names).
     public var namedParameters: [(String, Variable<Scalar>)] { prefixed("_layer", layer.namedParameters) }
 
+    /// `x` [N, C, H, W], `t` rank 0 → [N, out, H', W']; `t` is broadcast to a channel of the input.
     public func callAsFunction(t: Variable<Scalar>, x: Variable<Scalar>) -> Variable<Scalar> {
         let channel = t.reshaped([1, 1, 1, 1]).broadcast(to: [x.shape[0], 1, x.shape[2], x.shape[3]])
         return layer(Variable.concatenate([channel, x], axis: 1))
@@ -54,12 +65,19 @@ public final class ConcatConv2d<Scalar: TensorScalar>: TimeConditionedLayer {
 /// zero mean and unit variance, then an affine map per channel. Written with differentiable
 /// operations, so it supports second-order gradients.
 public final class GroupNorm<Scalar: TensorScalar>: Layer {
+    /// Number of groups `G`; the channels split into `G` groups of `C / G`.
     public let groups: Int
+    /// Number of channels `C`.
     public let channels: Int
+    /// Added to the variance before the square root.
     public let epsilon: Double
+    /// Per-channel scale `γ`, [C], initially ones.
     public let weight: Variable<Scalar>
+    /// Per-channel shift `β`, [C], initially zeros.
     public let bias: Variable<Scalar>
 
+    /// Normalisation of `channels` in `groups` groups (`channels` must be divisible by `groups`),
+    /// with PyTorch's `ε` = 1e-5 and identity affine map.
     public init(groups: Int, channels: Int, epsilon: Double = 1e-5) {
         precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
         self.groups = groups
@@ -69,6 +87,7 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
         bias = Variable(Tensor(zeros: [channels]), requiresGradient: true)
     }
 
+    /// `weight` and `bias` (PyTorch's names).
     public var namedParameters: [(String, Variable<Scalar>)] { [("weight", weight), ("bias", bias)] }
 
     /// x [N, C, H, W] → same shape.

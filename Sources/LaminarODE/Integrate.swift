@@ -2,8 +2,11 @@ import Foundation
 
 /// An accepted step: it starts at `(t, y)` and has signed size `h`.
 public struct StepRecord<Y> {
+    /// Start time of the step.
     public var t: Double
+    /// Signed step size (negative when integrating backwards); the step ends at `t + h`.
     public var h: Double
+    /// State at `t`.
     public var y: Y
 }
 
@@ -13,6 +16,7 @@ public struct ODESolution<Y> {
     public var times: [Double]
     /// `states[k]` is the state at `times[k]`; `states[0]` is the initial state.
     public var states: [Y]
+    /// Evaluations of the right-hand side and accepted/rejected steps of this solve.
     public var stats: ODEStats
     /// Every accepted step, in order, when `recordSteps` was set.
     public var steps: [StepRecord<Y>]?

@@ -2,7 +2,9 @@
 public struct RKStepResult<Y: ODEState> {
     /// Start time, signed step size and start state.
     public var t: Double
+    /// Signed step size; the step ends at `t + h`.
     public var h: Double
+    /// The state at `t`.
     public var y0: Y
     /// The propagated solution at `t + h`.
     public var y1: Y

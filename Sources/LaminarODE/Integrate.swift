@@ -34,6 +34,7 @@ public struct ODESolution<Y> {
 /// - Throws: ``ODEError``: step-size underflow, non-finite state or derivative, too many steps,
 ///   non-monotone times, invalid options.
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 public func integrate<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, y0: Y, times: [Double], options: ODEOptions = ODEOptions(),
     recordSteps: Bool = false
@@ -74,6 +75,7 @@ public func integrate<Y: ODEState>(
 }
 
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 private func integrateAdaptive<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, y0: Y, times: [Double], direction: Double, options: ODEOptions,
     stats: inout ODEStats, solution: inout ODESolution<Y>
@@ -215,6 +217,7 @@ private func integrateFixed<Y: ODEState>(
 /// Hairer, Nørsett & Wanner's starting step (Solving ODEs I, II.4): two estimates from the
 /// scaled norms of y₀, f₀ and a difference quotient of f; costs one evaluation.
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 func initialStep<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, t0: Double, y0: Y, f0: Y, direction: Double, order: Int, options: ODEOptions
 ) throws -> Double {

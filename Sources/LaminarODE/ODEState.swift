@@ -28,6 +28,7 @@ public struct ErrorComponent: Sendable, Equatable {
     /// Number of elements.
     public var count: Int
 
+    /// Statistics of one component of `count` scaled errors.
     public init(sumOfSquares: Double, maxAbs: Double, count: Int) {
         self.sumOfSquares = sumOfSquares
         self.maxAbs = maxAbs
@@ -129,8 +130,10 @@ extension Tensor: ODEState {
 
 /// A state made of several tensors of any shapes (an augmented state).
 public struct TensorList<Scalar: TensorScalar>: ODEState {
+    /// The components, each of any shape (e.g. `[z ([n, d]), Δlog p ([n, 1])]`).
     public var components: [Tensor<Scalar>]
 
+    /// A state of `components`.
     public init(_ components: [Tensor<Scalar>]) { self.components = components }
 
     public static func combine(_ base: TensorList, _ coefficients: [Double], _ terms: [TensorList]) -> TensorList {
@@ -158,8 +161,10 @@ public struct TensorList<Scalar: TensorScalar>: ODEState {
 /// A state made of graph variables: every combination is recorded, so the solve can be
 /// differentiated by back-propagation. Error control reads the values only.
 public struct VariableList<Scalar: TensorScalar>: ODEState {
+    /// The components as graph variables.
     public var components: [Variable<Scalar>]
 
+    /// A state of `components`; solving on it records every solver operation.
     public init(_ components: [Variable<Scalar>]) { self.components = components }
 
     public static func combine(_ base: VariableList, _ coefficients: [Double], _ terms: [VariableList]) -> VariableList {

@@ -35,6 +35,7 @@ public struct DynamicsPullback<Scalar: TensorScalar> {
     /// `sᵀ ∂f/∂θ`, one per requested parameter.
     public var parameterGradients: [Tensor<Scalar>]
 
+    /// A pullback from its three parts.
     public init(value: [Tensor<Scalar>], stateGradients: [Tensor<Scalar>], parameterGradients: [Tensor<Scalar>]) {
         self.value = value
         self.stateGradients = stateGradients
@@ -52,6 +53,7 @@ public struct DynamicsPullback<Scalar: TensorScalar> {
 /// let decay = ClosureDynamics<Double>({ _, y in [-y[0]] }, plain: { _, y in [-y[0]] })
 /// ```
 public struct ClosureDynamics<Scalar: TensorScalar>: Dynamics {
+    /// The leaves gradients are taken with respect to.
     public let parameters: [Variable<Scalar>]
     let body: (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>]
     let plain: ((Double, [Tensor<Scalar>]) -> [Tensor<Scalar>])?
@@ -71,20 +73,24 @@ public struct ClosureDynamics<Scalar: TensorScalar>: Dynamics {
         self.plain = plain
     }
 
+    /// `body(t, y)`.
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         body(t, y)
     }
 
+    /// `plain(t, y)` when given, otherwise `body` without recording a graph.
     public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         plain?(t, y) ?? graphEvaluate(t, y)
     }
 }
 
 extension Dynamics {
+    /// Default: ``graphEvaluate(_:_:)``.
     public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         graphEvaluate(t, y)
     }
 
+    /// Default: ``graphPullback(_:_:seeds:parameters:)``.
     public func pullback(
         _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
     ) -> DynamicsPullback<Scalar> {

@@ -62,8 +62,10 @@ public final class ConcatConv2d<Scalar: TensorScalar>: TimeConditionedLayer {
 }
 
 /// Group normalisation (Wu & He 2018): per sample, channels split into groups normalised to
-/// zero mean and unit variance, then an affine map per channel. Written with differentiable
-/// operations, so it supports second-order gradients.
+/// zero mean and unit variance, then an affine map per channel.
+///
+/// Forward and first-order backward passes are fused kernels; second-order gradients are exact
+/// (see ``groupNorm(_:weight:bias:groups:epsilon:)``).
 public final class GroupNorm<Scalar: TensorScalar>: Layer {
     /// Number of groups `G`; the channels split into `G` groups of `C / G`.
     public let groups: Int
@@ -93,11 +95,41 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
     /// x [N, C, H, W] → same shape.
     public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
         precondition(x.rank == 4 && x.shape[1] == channels, "GroupNorm: input \(x.shape) needs \(channels) channels")
-        let shape = x.shape
-        let grouped = x.reshaped([shape[0], groups, -1])
-        let centred = grouped - grouped.mean(axes: [2], keepDims: true)
-        let variance = square(centred).mean(axes: [2], keepDims: true)
-        let normalised = (centred / sqrt(variance + Scalar(epsilon))).reshaped(shape)
-        return normalised * weight.reshaped([1, channels, 1, 1]) + bias.reshaped([1, channels, 1, 1])
+        return groupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon)
     }
+}
+
+/// Group normalisation of `x` ([N, C, …]) with per-channel `weight` γ and `bias` β ([C]) as one
+/// differentiable operation: forward and first-order backward are fused kernels; a backward pass
+/// that records (`createGraph`) differentiates ``composedGroupNorm(_:weight:bias:groups:epsilon:)``
+/// instead, so second-order gradients are exact.
+public func groupNorm<Scalar>(
+    _ x: Variable<Scalar>, weight: Variable<Scalar>, bias: Variable<Scalar>, groups: Int, epsilon: Double
+) -> Variable<Scalar> {
+    let (value, normalized, reciprocalStd) = Tensor.groupNorm(
+        x.value, weight: weight.value, bias: bias.value, groups: groups, epsilon: epsilon)
+    return Variable.customOperation("groupNorm", value: value, inputs: [x, weight, bias]) { g, _, _ in
+        if GradientMode.isRecording {
+            let reference = composedGroupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon)
+            return gradients(of: [reference], wrt: [x, weight, bias], seeds: [g], createGraph: true)
+        }
+        let (dx, dgamma, dbeta) = Tensor.groupNormBackward(
+            g.value, normalized: normalized, reciprocalStd: reciprocalStd, weight: weight.value, groups: groups)
+        return [Variable(dx), Variable(dgamma), Variable(dbeta)]
+    }
+}
+
+/// ``groupNorm(_:weight:bias:groups:epsilon:)`` written with differentiable operations: the
+/// reference for the fused kernels, and the path of second-order gradients.
+public func composedGroupNorm<Scalar>(
+    _ x: Variable<Scalar>, weight: Variable<Scalar>, bias: Variable<Scalar>, groups: Int, epsilon: Double
+) -> Variable<Scalar> {
+    let shape = x.shape
+    var affineShape = [Int](repeating: 1, count: shape.count)
+    affineShape[1] = shape[1]
+    let grouped = x.reshaped([shape[0], groups, -1])
+    let centred = grouped - grouped.mean(axes: [2], keepDims: true)
+    let variance = square(centred).mean(axes: [2], keepDims: true)
+    let normalised = (centred / sqrt(variance + Scalar(epsilon))).reshaped(shape)
+    return normalised * weight.reshaped(affineShape) + bias.reshaped(affineShape)
 }

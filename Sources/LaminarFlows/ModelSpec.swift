@@ -50,7 +50,8 @@ public enum ModelSpec: Equatable, Sendable {
     public var summary: String {
         switch self {
         case .ffjord(let c):
-            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+            let field = c.field == "hollow" ? " hollow (per dimension)" : ""
+            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-"))\(field), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
         case .planar(let c): return "planar flow K=\(c.depth)"
         case .planarCNF(let c): return "planar CNF M=\(c.width), \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
         case .realNVP(let c):

@@ -21,13 +21,16 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         var blocks: [CNFBlock<Scalar>] = []
         for _ in 0..<configuration.blocks {
             let layerType = ODENetLayerType(rawValue: configuration.layerType)!
-            let net: any CNFVectorField<Scalar> = configuration.field == "hollow"
-                ? try HollowVectorField<Scalar>(
+            let net: any CNFVectorField<Scalar>
+            if configuration.field == "hollow" {
+                net = try HollowVectorField<Scalar>(
                     dimension: configuration.dimension, hidden: configuration.hidden, layerType: layerType,
                     activation: configuration.activation, using: &rng)
-                : try MLPVectorField<Scalar>(
+            } else {
+                net = try MLPVectorField<Scalar>(
                     dimension: configuration.dimension, hidden: configuration.hidden, layerType: layerType,
                     activation: configuration.activation, residual: configuration.residual, using: &rng)
+            }
             blocks.append(CNFBlock(
                 net: net, estimator: .exact, timeLength: configuration.timeLength,
                 trainTime: configuration.trainTime, options: options, gradient: gradient))

@@ -44,7 +44,7 @@ struct HollowMaps<Scalar: TensorScalar> {
 }
 
 extension HollowVectorField {
-    func maps(_ t: Double) -> HollowMaps<Scalar> {
+    func maskedMaps(_ t: Double) -> HollowMaps<Scalar> {
         let layerMaps = layers.enumerated().map { l, layer -> (weight: Tensor<Scalar>, bias: Tensor<Scalar>?) in
             let map = layer.affineValue(t: Scalar(t))
             return (Tensor.product(map.weight, masks[l]), map.bias)
@@ -90,7 +90,7 @@ extension HollowVectorField {
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
     ) -> [Tensor<Scalar>]? {
         guard case .exact = probes else { return nil }
-        let maps = maps(t)
+        let maps = maskedMaps(t)
         let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
             components(forwardPass(maps, rowBlock(z, rows), second: false), kinetic: kinetic)
         }
@@ -105,7 +105,7 @@ extension HollowVectorField {
         seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
     ) -> DynamicsPullback<Scalar>? {
         guard case .exact = probes else { return nil }
-        let maps = maps(t)
+        let maps = maskedMaps(t)
         let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
             blockPullback(maps, rowBlock(z, rows), kinetic: kinetic, seeds: seeds.map { rowBlock($0, rows) })
         }

@@ -16,6 +16,7 @@ enum ComparePictures {
         case .planar(let c): return "NF K=\(c.depth)"
         case .planarCNF(let c): return "CNF M=\(c.width)"
         case .realNVP, .imageRealNVP: return "REAL NVP"
+        case .residualFlow(let c): return "RESFLOW K=\(c.depth)"
         case .ffjord: return "FFJORD"
         case .multiscaleCNF: return "MULTISCALE FFJORD"
         }

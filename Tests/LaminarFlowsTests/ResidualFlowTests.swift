@@ -154,7 +154,9 @@ import _LaminarTestSupport
     @Test(arguments: [false, true])
     func russianRouletteIsUnbiased(hutchinson: Bool) throws {
         let d = 3
-        let block = makeBlock(dimension: d, lipschitz: 0.7, seed: 12)
+        // One hidden layer at c = 0.8: ‖J‖ ≤ 0.64, large enough for the higher powers to matter
+        // and small enough (2‖J‖² < 1) for the roulette's variance to be finite at p = 1/2.
+        let block = makeBlock(dimension: d, hidden: [8], lipschitz: 0.8, seed: 12)
         for layer in block.layers { layer.weight.assign(layer.weight.value * 4) }
         block.powerIterate(200)
         var rng = RandomGenerator(seed: 5)

@@ -83,7 +83,7 @@ def main():
     path = args.json or f"Benchmarks/results/hollow-{args.suite}.json"
     with open(path + ".tmp", "w") as f:
         json.dump({"suite": args.suite, "budget": args.budget, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                   "machine": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": ") + f", {os.cpu_count()} cores",
+                   "machine": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(" \t:") + f", {os.cpu_count()} cores",
                    "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
                    "records": records}, f, indent=1)
     os.replace(path + ".tmp", path)

@@ -17,7 +17,8 @@ def runs(name, title):
     data = load(name)
     if not data:
         return
-    print(f"\n{title} (budget {data['budget']} each, {data['machine']}, commit {data['commit']}, {data['date']})\n")
+    machine = data["machine"].strip(" \t:")
+    print(f"\n{title} (budget {data['budget']} each, {machine}, commit {data['commit']}, {data['date']})\n")
     print("| data | model | iterations | s / iteration (mean) | NFE / iteration (fwd + bwd) | ms / NFE | test NLL (nats) | load (1 min, before → after) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in data["records"]:

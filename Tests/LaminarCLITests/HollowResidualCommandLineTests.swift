@@ -17,6 +17,7 @@ import Laminar
             (["train", "--model", "resflow", "--logdet", "lu", "--out", dir], "log-determinant"),
             (["train", "--model", "resflow", "--terms", "0", "--out", dir], "terms"),
             (["train", "--model", "resflow", "--inverse-tol", "0", "--out", dir], "tolerance"),
+            (["train", "--model", "resflow", "--trace", "hutchinson-rademacher", "--out", dir], "exact or hutchinson"),
             (["compare", "--resflow-depths", "0", "--out", dir], "--resflow-depths"),
             (["compare", "--resflow-depths", "2", "--resflow-hidden", "8-x", "--out", dir], "--resflow-hidden"),
         ]

@@ -48,7 +48,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T).")
     var trainTime: Bool = true
 
-    @Option(help: "Trace estimator for training: exact, hutchinson (Gaussian), hutchinson-rademacher. Default: exact for d ≤ 8.")
+    @Option(help: "Trace estimator for training: exact, hutchinson (Gaussian), hutchinson-rademacher (FFJORD). Default: exact for d ≤ 8 and for the hollow field. Residual flows: exact or hutchinson (Gaussian probes).")
     var trace: String?
 
     @Option(help: "Gradient method: adjoint, adjoint-full-norm, backprop, checkpointed.")
@@ -148,7 +148,7 @@ struct ModelOptions: ParsableArguments {
             return .residualFlow(ResidualFlowConfiguration(
                 dimension: dimension, depth: depth, hidden: try widths(image == nil ? "64-64" : "256-256"),
                 lipschitz: lipschitz, powerIterations: powerIterations, logDeterminant: logdet, terms: terms,
-                trace: trace.map { $0 == "exact" ? "exact" : TraceEstimator(name: $0) != nil ? "hutchinson" : $0 },
+                trace: trace.map { ["hutchinson", "hutchinson-gaussian", "gaussian"].contains($0) ? "hutchinson" : $0 },
                 inverseTolerance: inverseTolerance, inverseIterations: inverseIterations))
         }
         let widths = try widths("64-64-64")

@@ -8,13 +8,15 @@ public enum ModelSpec: Equatable, Sendable {
     case planar(PlanarFlowConfiguration)
     case planarCNF(PlanarCNFConfiguration)
     case realNVP(RealNVPConfiguration)
+    /// Invertible residual blocks with spectral normalisation (i-ResNet / residual flow).
+    case residualFlow(ResidualFlowConfiguration)
     /// Multiscale FFJORD with convolutional dynamics, for images.
     case multiscaleCNF(MultiscaleCNFConfiguration)
     /// Real NVP with checkerboard and channel-wise couplings, for images.
     case imageRealNVP(ImageRealNVPConfiguration)
 
     /// Model names stored in checkpoints.
-    public static let names = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "realnvp-image"]
+    public static let names = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "realnvp-image", "resflow"]
 
     /// Whether the model works on images (`[n, C·H·W]` rows with an image shape).
     public var isImageModel: Bool {
@@ -30,6 +32,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar: return "planar"
         case .planarCNF: return "planar-cnf"
         case .realNVP: return "realnvp"
+        case .residualFlow: return "resflow"
         case .multiscaleCNF: return "ffjord-multiscale"
         case .imageRealNVP: return "realnvp-image"
         }
@@ -41,6 +44,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar(let c): return c.dimension
         case .planarCNF(let c): return c.dimension
         case .realNVP(let c): return c.dimension
+        case .residualFlow(let c): return c.dimension
         case .multiscaleCNF(let c): return c.dimension
         case .imageRealNVP(let c): return c.dimension
         }
@@ -50,11 +54,14 @@ public enum ModelSpec: Equatable, Sendable {
     public var summary: String {
         switch self {
         case .ffjord(let c):
-            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
+            let field = c.field == "hollow" ? " hollow (per dimension)" : ""
+            return "FFJORD \(c.hidden.map(String.init).joined(separator: "-"))\(field), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
         case .planar(let c): return "planar flow K=\(c.depth)"
         case .planarCNF(let c): return "planar CNF M=\(c.width), \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
         case .realNVP(let c):
             return "Real NVP, \(c.couplings) couplings \(c.hidden.map(String.init).joined(separator: "-"))\(c.actnorm ? " + actnorm" : "")"
+        case .residualFlow(let c):
+            return "residual flow K=\(c.depth), \(c.hidden.map(String.init).joined(separator: "-")), Lip \(c.lipschitz), \(c.logDeterminant) log-det (\(c.trace) trace)"
         case .multiscaleCNF(let c):
             let rnode = c.kineticWeight > 0 || c.jacobianWeight > 0 ? ", RNODE λK \(c.kineticWeight) λJ \(c.jacobianWeight)" : ""
             return "multiscale FFJORD \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.blocksPerScale) blocks, conv \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)\(rnode)"
@@ -70,6 +77,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar(let c): try c.validate()
         case .planarCNF(let c): try c.validate()
         case .realNVP(let c): try c.validate()
+        case .residualFlow(let c): try c.validate()
         case .multiscaleCNF(let c): try c.validate()
         case .imageRealNVP(let c): try c.validate()
         }
@@ -85,6 +93,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar(let c): data = try encoder.encode(c)
         case .planarCNF(let c): data = try encoder.encode(c)
         case .realNVP(let c): data = try encoder.encode(c)
+        case .residualFlow(let c): data = try encoder.encode(c)
         case .multiscaleCNF(let c): data = try encoder.encode(c)
         case .imageRealNVP(let c): data = try encoder.encode(c)
         }
@@ -101,6 +110,7 @@ public enum ModelSpec: Equatable, Sendable {
             case "planar": self = .planar(try decoder.decode(PlanarFlowConfiguration.self, from: data))
             case "planar-cnf": self = .planarCNF(try decoder.decode(PlanarCNFConfiguration.self, from: data))
             case "realnvp": self = .realNVP(try decoder.decode(RealNVPConfiguration.self, from: data))
+            case "resflow": self = .residualFlow(try decoder.decode(ResidualFlowConfiguration.self, from: data))
             case "ffjord-multiscale": self = .multiscaleCNF(try decoder.decode(MultiscaleCNFConfiguration.self, from: data))
             case "realnvp-image": self = .imageRealNVP(try decoder.decode(ImageRealNVPConfiguration.self, from: data))
             default:
@@ -132,6 +142,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar(let c): return times(c.depth, times(2, c.dimension))
         case .planarCNF(let c): return times(c.hyperHidden, times(c.width, times(3, c.dimension)))
         case .realNVP(let c): return times(c.couplings, chain([c.dimension] + c.hidden + [times(2, c.dimension)]))
+        case .residualFlow(let c): return times(c.depth, chain([c.dimension] + c.hidden + [c.dimension]))
         case .multiscaleCNF(let c):
             // 3×3 kernels; the first scale's blocks alone.
             return times(c.blocksPerScale, times(9, chain([c.channels] + c.hidden + [c.channels])))
@@ -147,6 +158,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .planar(let c): return AnyFlow(try PlanarFlow<S>(c, using: &rng))
         case .planarCNF(let c): return AnyFlow(try PlanarCNF<S>(c, using: &rng))
         case .realNVP(let c): return AnyFlow(try RealNVP<S>(c, using: &rng))
+        case .residualFlow(let c): return AnyFlow(try ResidualFlow<S>(c, using: &rng))
         case .multiscaleCNF(let c): return AnyFlow(try MultiscaleCNF<S>(c, using: &rng))
         case .imageRealNVP(let c): return AnyFlow(try ImageRealNVP<S>(c, using: &rng))
         }

@@ -29,14 +29,21 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     /// Regularization weights (Finlay et al. 2020): kinetic energy and Jacobian Frobenius norm.
     public var kineticWeight: Double
     public var jacobianWeight: Double
+    /// The dynamics network: `mlp` (``MLPVectorField``) or `hollow` (``HollowVectorField``, whose
+    /// exact divergence costs one extra pass; `hidden` then counts units per dimension).
+    public var field: String
+
+    /// Names `field` accepts.
+    public static let fieldNames = ["mlp", "hollow"]
 
     /// FFJORD's toy-data defaults (hidden 64-64-64, concatsquash, tanh, one block, T = 0.5
-    /// learned, dopri5 at 1e-5, adjoint, Hutchinson for training when d > 8 else exact).
+    /// learned, dopri5 at 1e-5, adjoint, Hutchinson for training when d > 8 else exact; the
+    /// hollow field always defaults to the exact trace).
     public init(
         dimension: Int, hidden: [Int] = [64, 64, 64], layerType: String = "concatsquash",
         activation: String = "tanh", residual: Bool = false, blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
         trace: String? = nil, method: String = "dopri5", rtol: Double = 1e-5, atol: Double = 1e-5,
-        gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0
+        gradient: String = "adjoint", kineticWeight: Double = 0, jacobianWeight: Double = 0, field: String = "mlp"
     ) {
         self.dimension = dimension
         self.hidden = hidden
@@ -46,17 +53,18 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         self.blocks = blocks
         self.timeLength = timeLength
         self.trainTime = trainTime
-        self.trace = trace ?? (dimension <= 8 ? "exact" : "hutchinson-gaussian")
+        self.trace = trace ?? (dimension <= 8 || field == "hollow" ? "exact" : "hutchinson-gaussian")
         self.method = method
         self.rtol = rtol
         self.atol = atol
         self.gradient = gradient
         self.kineticWeight = kineticWeight
         self.jacobianWeight = jacobianWeight
+        self.field = field
     }
 
     /// Decodes the JSON of a checkpoint; fields added after a checkpoint was written take their
-    /// defaults (`residual`: false).
+    /// defaults (`residual`: false, `field`: mlp).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dimension = try c.decode(Int.self, forKey: .dimension)
@@ -74,6 +82,7 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         gradient = try c.decode(String.self, forKey: .gradient)
         kineticWeight = try c.decode(Double.self, forKey: .kineticWeight)
         jacobianWeight = try c.decode(Double.self, forKey: .jacobianWeight)
+        field = try c.decodeIfPresent(String.self, forKey: .field) ?? "mlp"
     }
 
     /// Checks every field; the message names the field and the accepted values.
@@ -93,6 +102,18 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         }
         try validateSolveSettings(method: method, rtol: rtol, atol: atol, gradient: gradient)
         guard kineticWeight >= 0, jacobianWeight >= 0 else { throw fail("regularization weights must be ≥ 0") }
+        guard Self.fieldNames.contains(field) else {
+            throw fail("field '\(field)' unknown; use \(Self.fieldNames.joined(separator: " or "))")
+        }
+        if field == "hollow" {
+            guard trace == "exact" else {
+                throw fail("the hollow field's divergence is exact at the cost of one extra pass; train it with trace exact, not \(trace)")
+            }
+            guard !residual else { throw fail("the hollow field has no residual form; drop residual") }
+            guard jacobianWeight == 0 else {
+                throw fail("the Jacobian Frobenius regularizer needs vector–Jacobian products; it is not available with the hollow field")
+            }
+        }
     }
 }
 

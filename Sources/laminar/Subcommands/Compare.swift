@@ -6,7 +6,7 @@ extension LaminarCommand {
     /// `laminar compare`: planar flows of depth K against planar CNFs of width M.
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Compare discrete planar flows (depth K) with planar CNFs (width M) on the same tasks and budget.",
+            abstract: "Compare discrete planar flows (depth K) with planar CNFs (width M) on the same tasks and budget; optionally residual flows (depth K), Real NVP and FFJORD.",
             discussion: """
                 Reproduces Figure 4 of the Neural ODE paper. --task density fits the unnormalized \
                 target energies (u1…u4 of Rezende & Mohamed, or 8gaussians) by minimising KL(q‖p); \
@@ -25,6 +25,12 @@ extension LaminarCommand {
 
         @Option(help: "Planar-CNF widths M.")
         var widths: String = "1,2,8,32"
+
+        @Option(name: .customLong("resflow-depths"), help: "Residual-flow depths K (comma-separated; none by default): i-ResNet blocks with spectral normalisation, the discrete counterpart of a CNF.")
+        var resflowDepths: String?
+
+        @Option(name: .customLong("resflow-hidden"), help: "Hidden widths of every residual block's network.")
+        var resflowHidden: String = "32-32"
 
         @Option(name: .customLong("with"), help: "Extra rows at the parameter count of the widest planar CNF: realnvp, ffjord (comma-separated).")
         var extra: String?
@@ -64,6 +70,7 @@ extension LaminarCommand {
             _ = try positiveList(depths, flag: "--depths")
             _ = try positiveList(widths, flag: "--widths")
             _ = try extras()
+            _ = try residualSpecs()
             guard iters >= 1 else { throw ValidationError("--iters must be ≥ 1, got \(iters)") }
             guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be > 0, got \(lr)") }
@@ -106,6 +113,16 @@ extension LaminarCommand {
             return values.map { $0! }
         }
 
+        /// One residual flow per `--resflow-depths` entry (exact log-determinant for the 2-D tasks).
+        func residualSpecs() throws -> [ModelSpec] {
+            guard let resflowDepths else { return [] }
+            let hidden: [Int]
+            do { hidden = try parseHiddenDims(resflowHidden) } catch { throw ValidationError("--resflow-hidden: \(error)") }
+            return try positiveList(resflowDepths, flag: "--resflow-depths").map {
+                .residualFlow(ResidualFlowConfiguration(dimension: 2, depth: $0, hidden: hidden))
+            }
+        }
+
         func extras() throws -> [String] {
             guard let extra else { return [] }
             let names = extra.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -128,6 +145,7 @@ extension LaminarCommand {
             specs += widthList.map {
                 .planarCNF(PlanarCNFConfiguration(dimension: 2, width: $0, rtol: rtol, atol: atol))
             }
+            specs += try residualSpecs()
             if let widest = widthList.max() {
                 var rng = RandomGenerator(seed: 0)
                 let reference: AnyFlow<Float> = try ModelSpec.planarCNF(PlanarCNFConfiguration(dimension: 2, width: widest)).build(using: &rng)

@@ -16,6 +16,7 @@ enum ComparePictures {
         case .planar(let c): return "NF K=\(c.depth)"
         case .planarCNF(let c): return "CNF M=\(c.width)"
         case .realNVP, .imageRealNVP: return "REAL NVP"
+        case .residualFlow(let c): return "RESFLOW K=\(c.depth)"
         case .ffjord: return "FFJORD"
         case .multiscaleCNF: return "MULTISCALE FFJORD"
         }
@@ -79,19 +80,22 @@ enum ComparePictures {
         var series: [ChartSeries] = []
         for (i, task) in tasks.enumerated() {
             let color = LineChart.palette[i % LineChart.palette.count]
-            for (model, name, dashed) in [("planar", "NF depth K", true), ("planar-cnf", "CNF width M", false)] {
+            for (model, name, dashed, square) in [
+                ("planar", "NF depth K", true, true), ("planar-cnf", "CNF width M", false, false),
+                ("resflow", "resflow depth K", true, false),
+            ] {
                 let matching: [ComparisonRow] = results.filter { $0.target == task.target && $0.model == model }
                 let rows = matching.sorted { $0.size < $1.size }
                 guard !rows.isEmpty else { continue }
                 let xs: [Double] = rows.map { Double($0.size) }
                 let ys: [Double] = rows.map { $0.loss }
                 series.append(ChartSeries(
-                    name: "\(task.target) \(name)", xs: xs, ys: ys, color: color, dashed: dashed, squareMarkers: dashed))
+                    name: "\(task.target) \(name)", xs: xs, ys: ys, color: color, dashed: dashed, squareMarkers: square))
             }
         }
         let metric = tasks.first?.metric ?? "loss"
         return LineChart.render(
-            title: "\(metric.uppercased()) AGAINST DEPTH K AND WIDTH M", xLabel: "K (planar flow) or M (planar CNF)",
+            title: "\(metric.uppercased()) AGAINST DEPTH K AND WIDTH M", xLabel: "K (planar or residual flow) or M (planar CNF)",
             yLabel: metric, series: series, logX: true)
     }
 

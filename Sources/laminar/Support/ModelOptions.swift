@@ -4,9 +4,9 @@ import Laminar
 /// Flags that define a model (shared by `train` and anything that builds a model).
 struct ModelOptions: ParsableArguments {
     /// Names `--model` accepts: the stored names plus the image aliases.
-    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp"]
+    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp", "resflow"]
 
-    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp; for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
+    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp, resflow (residual flow); for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
     var model: String = "ffjord"
 
     @Option(help: "Hidden widths of the dynamics network (FFJORD; channels for image models) or of each coupling network (Real NVP), e.g. 64-64-64. Default 64-64-64; images: 32-32 (conv), 512-512 (ffjord-mlp).")
@@ -15,7 +15,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Image models: number of scales (squeeze + factor-out between them).")
     var scales: Int = 2
 
-    @Option(help: "Planar flow: number of layers K.")
+    @Option(help: "FFJORD dynamics: mlp, or hollow (HollowNet: exact divergence in one extra pass; --hidden counts units per dimension; trains with --trace exact).")
+    var field: String?
+
+    @Option(help: "Planar flow: number of layers K; residual flow: number of residual blocks K.")
     var depth: Int = 8
 
     @Option(help: "Planar CNF: number of hidden units M.")
@@ -45,7 +48,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T).")
     var trainTime: Bool = true
 
-    @Option(help: "Trace estimator for training: exact, hutchinson (Gaussian), hutchinson-rademacher. Default: exact for d ≤ 8.")
+    @Option(help: "Trace estimator for training: exact, hutchinson (Gaussian), hutchinson-rademacher (FFJORD). Default: exact for d ≤ 8 and for the hollow field. Residual flows: exact or hutchinson (Gaussian probes).")
     var trace: String?
 
     @Option(help: "Gradient method: adjoint, adjoint-full-norm, backprop, checkpointed.")
@@ -60,6 +63,24 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-5
 
+    @Option(help: "Residual flow: Lipschitz bound c < 1 of every spectrally normalised layer.")
+    var lipschitz: Double = 0.98
+
+    @Option(help: "Residual flow: training log-determinant: unbiased (Russian roulette), truncated, exact (LU, small d).")
+    var logdet: String = "unbiased"
+
+    @Option(help: "Residual flow: power-series terms always computed (unbiased) or kept (truncated).")
+    var terms: Int = 2
+
+    @Option(name: .customLong("power-iterations"), help: "Residual flow: spectral-norm power iterations per training step.")
+    var powerIterations: Int = 1
+
+    @Option(name: .customLong("inverse-tol"), help: "Residual flow: fixed-point inversion tolerance.")
+    var inverseTolerance: Double = 1e-5
+
+    @Option(name: .customLong("inverse-iterations"), help: "Residual flow: fixed-point iteration limit.")
+    var inverseIterations: Int = 2_000
+
     @Option(help: "Kinetic-energy regularization weight λ_K (Finlay et al. 2020).")
     var kinetic: Double = 0
 
@@ -71,6 +92,14 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--model '\(model)' is unknown; use one of \(Self.commandLineNames.joined(separator: ", "))")
         }
         guard scales >= 1 else { throw ValidationError("--scales must be ≥ 1, got \(scales)") }
+        if let field {
+            guard FFJORDConfiguration.fieldNames.contains(field) else {
+                throw ValidationError("--field '\(field)' is unknown; use \(FFJORDConfiguration.fieldNames.joined(separator: " or "))")
+            }
+            guard model == "ffjord" || model == "ffjord-mlp" else {
+                throw ValidationError("--field applies to --model ffjord (or ffjord-mlp on images), not \(model)")
+            }
+        }
         do {
             try spec(dimension: imageOnly ? 16 : 2, image: imageOnly ? (1, 4, 4) : nil).validate()
         } catch let error as ValidationError {
@@ -94,6 +123,8 @@ struct ModelOptions: ParsableArguments {
         }
         if let (c, h, w) = image {
             switch model {
+            case "ffjord" where field == "hollow", "ffjord-multiscale" where field == "hollow":
+                throw ValidationError("--field hollow is a flat (per-pixel) field; on images use --model ffjord-mlp --field hollow")
             case "ffjord", "ffjord-multiscale":
                 return .multiscaleCNF(MultiscaleCNFConfiguration(
                     channels: c, height: h, width: w, scales: scales, blocksPerScale: blocks, hidden: try widths("32-32"),
@@ -104,13 +135,21 @@ struct ModelOptions: ParsableArguments {
                 return .ffjord(FFJORDConfiguration(
                     dimension: dimension, hidden: try widths("512-512"), layerType: layerType, activation: activation ?? "softplus",
                     residual: residual, blocks: blocks, timeLength: timeLength ?? 1, trainTime: trainTime,
-                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", method: solver, rtol: rtol, atol: atol,
-                    gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian))
+                    trace: trace.map(normalizedTrace) ?? (field == "hollow" ? "exact" : "hutchinson-rademacher"), method: solver,
+                    rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian,
+                    field: field ?? "mlp"))
             case "realnvp":
                 return .imageRealNVP(ImageRealNVPConfiguration(
                     channels: c, height: h, width: w, scales: scales, couplingsPerStage: couplings ?? 3, hidden: try widths("32-32")))
             default: break
             }
+        }
+        if model == "resflow" {
+            return .residualFlow(ResidualFlowConfiguration(
+                dimension: dimension, depth: depth, hidden: try widths(image == nil ? "64-64" : "256-256"),
+                lipschitz: lipschitz, powerIterations: powerIterations, logDeterminant: logdet, terms: terms,
+                trace: trace.map { ["hutchinson", "hutchinson-gaussian", "gaussian"].contains($0) ? "hutchinson" : $0 },
+                inverseTolerance: inverseTolerance, inverseIterations: inverseIterations))
         }
         let widths = try widths("64-64-64")
         let couplings = self.couplings ?? 8
@@ -129,7 +168,7 @@ struct ModelOptions: ParsableArguments {
                 dimension: dimension, hidden: widths, layerType: layerType, activation: activation, residual: residual,
                 blocks: blocks, timeLength: timeLength ?? 0.5, trainTime: trainTime, trace: trace.map(normalizedTrace),
                 method: solver, rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic,
-                jacobianWeight: jacobian))
+                jacobianWeight: jacobian, field: field ?? "mlp"))
         }
     }
 

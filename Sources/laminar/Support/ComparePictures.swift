@@ -18,6 +18,7 @@ enum ComparePictures {
         case .realNVP, .imageRealNVP: return "REAL NVP"
         case .ffjord: return "FFJORD"
         case .multiscaleCNF: return "MULTISCALE FFJORD"
+        case .unetCNF: return "U-NET CNF"
         }
     }
 

@@ -54,7 +54,7 @@ import Laminar
                                   "--teacher", ckpt, "--iters", "5", "--out", "\(dir)/reflow"] + CLI.small)
         #expect(reflow.status == 0, "\(reflow.stderr)")
         // Resuming with another objective is a runtime error naming the setting.
-        let other = try CLI.run(["train", "--data", "8gaussians", "--iters", "40", "--out", run, "--seed", "1", "--resume"] + CLI.small)
+        let other = try CLI.run(["train", "--data", "8gaussians", "--iters", "40", "--out", run, "--seed", "1", "--resume", "--no-train-time"] + CLI.small)
         #expect(other.status == 1 && other.stderr.contains("objective"), "\(other.stderr)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LaminarAutodiff
 
 /// The Fréchet distance between Gaussians fitted to two feature sets (Dowson & Landau 1982;
 /// the FID of Heusel et al. 2017 computes it on Inception features, Laminar on the penultimate

@@ -1,4 +1,5 @@
 import Foundation
+import LaminarAutodiff
 
 /// Sample quality of an image model as numbers: the Fréchet distance between the model's
 /// samples and reference images in the feature space of a trained classifier (its

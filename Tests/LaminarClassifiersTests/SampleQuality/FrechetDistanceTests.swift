@@ -91,7 +91,10 @@ import LaminarNN
         let far = try SampleQuality.score(samples: noise, reference: train, height: 28, width: 28, classifier: net)
         print("Fréchet distance test/train \(close.frechetDistance), noise/train \(far.frechetDistance)")
         #expect(close.frechetDistance * 10 < far.frechetDistance)
-        // The test split covers all ten classes.
-        #expect(close.coveredClasses == 10, "\(close.labelHistogram)")
+        // Both splits are class-balanced, so the classifier's label histograms agree (total
+        // variation well below the 1/√1000 ≈ 0.03 noise per class summed over classes).
+        let reference = try SampleQuality.score(samples: train, reference: test, height: 28, width: 28, classifier: net)
+        let variation = zip(close.labelHistogram, reference.labelHistogram).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } / 2
+        #expect(variation < 0.1, "\(close.labelHistogram) vs \(reference.labelHistogram)")
     }
 }

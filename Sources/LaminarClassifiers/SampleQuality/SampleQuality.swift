@@ -38,7 +38,7 @@ public struct SampleQuality: Codable, Sendable {
                 let batch = images.slice(axis: 0, start..<(start + m)).reshaped([m, channels, height, width])
                 let f = try classifier.penultimateFeatures(batch)
                 parts.append(f)
-                let logits = try withoutGradient { classifier.head(Variable(f)).value }
+                let logits = withoutGradient { classifier.head(Variable(f)).value }
                 let k = logits.shape[1]
                 let values = logits.scalars
                 for i in 0..<m {

@@ -186,7 +186,8 @@ extension LaminarCommand {
                 summary.trainNFEForward = Double(tail.map(\.nfe_forward).reduce(0, +)) / Double(tail.count)
                 summary.trainNFEBackward = Double(tail.map(\.nfe_backward).reduce(0, +)) / Double(tail.count)
                 summary.secondsPerIteration = tail.map(\.seconds).reduce(0, +) / Double(tail.count)
-                summary.trainBitsPerDimension = tail.compactMap(\.bits_per_dim).reduce(0, +) / Double(tail.count)
+                let bits = tail.compactMap(\.bits_per_dim)  // none under flow matching (no likelihood in training)
+                if !bits.isEmpty { summary.trainBitsPerDimension = bits.reduce(0, +) / Double(bits.count) }
             }
             if evalImages > 0 {
                 let n = min(evalImages, test.count)

@@ -14,14 +14,16 @@ public enum ModelSpec: Equatable, Sendable {
     case multiscaleCNF(MultiscaleCNFConfiguration)
     /// Real NVP with checkerboard and channel-wise couplings, for images.
     case imageRealNVP(ImageRealNVPConfiguration)
+    /// One CNF block with a U-Net field, for images (flow matching's image model).
+    case unetCNF(UNetCNFConfiguration)
 
     /// Model names stored in checkpoints.
-    public static let names = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "realnvp-image", "resflow"]
+    public static let names = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "realnvp-image", "resflow", "ffjord-unet"]
 
     /// Whether the model works on images (`[n, C·H·W]` rows with an image shape).
     public var isImageModel: Bool {
         switch self {
-        case .multiscaleCNF, .imageRealNVP: return true
+        case .multiscaleCNF, .imageRealNVP, .unetCNF: return true
         default: return false
         }
     }
@@ -35,6 +37,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .residualFlow: return "resflow"
         case .multiscaleCNF: return "ffjord-multiscale"
         case .imageRealNVP: return "realnvp-image"
+        case .unetCNF: return "ffjord-unet"
         }
     }
 
@@ -47,6 +50,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .residualFlow(let c): return c.dimension
         case .multiscaleCNF(let c): return c.dimension
         case .imageRealNVP(let c): return c.dimension
+        case .unetCNF(let c): return c.dimension
         }
     }
 
@@ -67,6 +71,8 @@ public enum ModelSpec: Equatable, Sendable {
             return "multiscale FFJORD \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.blocksPerScale) blocks, conv \(c.hidden.map(String.init).joined(separator: "-")), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)\(rnode)"
         case .imageRealNVP(let c):
             return "Real NVP (images) \(c.channels)×\(c.height)×\(c.width), \(c.scales) scales × \(c.couplingsPerStage) couplings, conv \(c.hidden.map(String.init).joined(separator: "-"))"
+        case .unetCNF(let c):
+            return "U-Net CNF \(c.channels)×\(c.height)×\(c.width), channels \(c.hidden.map(String.init).joined(separator: "-")), GroupNorm \(c.groups), \(c.trace) trace, \(c.gradient), \(c.method) rtol \(c.rtol) atol \(c.atol)"
         }
     }
 
@@ -80,6 +86,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .residualFlow(let c): try c.validate()
         case .multiscaleCNF(let c): try c.validate()
         case .imageRealNVP(let c): try c.validate()
+        case .unetCNF(let c): try c.validate()
         }
     }
 
@@ -96,6 +103,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .residualFlow(let c): data = try encoder.encode(c)
         case .multiscaleCNF(let c): data = try encoder.encode(c)
         case .imageRealNVP(let c): data = try encoder.encode(c)
+        case .unetCNF(let c): data = try encoder.encode(c)
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -113,6 +121,7 @@ public enum ModelSpec: Equatable, Sendable {
             case "resflow": self = .residualFlow(try decoder.decode(ResidualFlowConfiguration.self, from: data))
             case "ffjord-multiscale": self = .multiscaleCNF(try decoder.decode(MultiscaleCNFConfiguration.self, from: data))
             case "realnvp-image": self = .imageRealNVP(try decoder.decode(ImageRealNVPConfiguration.self, from: data))
+            case "ffjord-unet": self = .unetCNF(try decoder.decode(UNetCNFConfiguration.self, from: data))
             default:
                 throw FlowError.invalidConfiguration(
                     "unknown model '\(name)'; use one of \(Self.names.joined(separator: ", "))")
@@ -148,6 +157,9 @@ public enum ModelSpec: Equatable, Sendable {
             return times(c.blocksPerScale, times(9, chain([c.channels] + c.hidden + [c.channels])))
         case .imageRealNVP(let c):
             return times(c.couplingsPerStage, times(9, chain([c.channels] + c.hidden + [times(2, c.channels)])))
+        case .unetCNF(let c):
+            // The 3×3 convolutions of the down path's residual blocks alone.
+            return times(9, chain([c.channels] + c.hidden.flatMap { [$0, $0] }))
         }
     }
 
@@ -161,6 +173,7 @@ public enum ModelSpec: Equatable, Sendable {
         case .residualFlow(let c): return AnyFlow(try ResidualFlow<S>(c, using: &rng))
         case .multiscaleCNF(let c): return AnyFlow(try MultiscaleCNF<S>(c, using: &rng))
         case .imageRealNVP(let c): return AnyFlow(try ImageRealNVP<S>(c, using: &rng))
+        case .unetCNF(let c): return AnyFlow(try UNetCNF<S>(c, using: &rng))
         }
     }
 }

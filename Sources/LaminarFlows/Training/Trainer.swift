@@ -6,7 +6,9 @@ import LaminarNN
 public struct IterationRecord: Codable, Sendable {
     public var iteration: Int
     public var loss: Double
-    public var nll: Double
+    /// Mean negative log-likelihood of the batch (nats); absent when the objective is not a
+    /// likelihood (flow matching).
+    public var nll: Double?
     public var nfe_forward: Int
     public var nfe_backward: Int
     /// Wall-clock seconds of this iteration.
@@ -20,7 +22,7 @@ public struct IterationRecord: Codable, Sendable {
     public var bits_per_dim: Double?
 }
 
-/// Maximum-likelihood training of any ``Flow`` with Adam: batches, loss, gradient, divergence
+/// Training of any ``Flow`` with Adam on a ``TrainingObjective`` (maximum likelihood by default): batches, loss, gradient, divergence
 /// checks, metrics file, periodic atomic checkpoints and exact resume.
 ///
 /// Reproducibility: the batch and the estimator noise of iteration `i` are functions of
@@ -34,6 +36,8 @@ public final class FlowTrainer<F: Flow> {
     public let directory: URL
     /// Extra metadata stored in every checkpoint (model configuration JSON, data name …).
     public let metadata: [String: String]
+    /// What each step minimises: ``MaximumLikelihood`` or ``FlowMatching``.
+    public let objective: any TrainingObjective<F.Scalar>
     private let optimizer: Adam<F.Scalar>
     /// Iterations completed.
     public private(set) var iteration = 0
@@ -45,9 +49,10 @@ public final class FlowTrainer<F: Flow> {
 
     public init(
         flow: F, options: TrainingOptions, source: BatchSource<F.Scalar>, directory: URL,
-        metadata: [String: String]
+        metadata: [String: String], objective: (any TrainingObjective<F.Scalar>)? = nil
     ) throws {
         try options.validate()
+        self.objective = objective ?? MaximumLikelihood<F.Scalar>()
         self.flow = flow
         self.options = options
         self.source = source
@@ -179,7 +184,7 @@ public final class FlowTrainer<F: Flow> {
         var rng = RandomGenerator(seed: mix(options.seed, UInt64(i), 0x4E))
         let objective: TrainingLoss<F.Scalar>
         do {
-            objective = try withGradient { try flow.trainingLoss(x, using: &rng) }
+            objective = try withGradient { try self.objective.loss(of: flow, batch: x, using: &rng) }
         } catch {
             throw TrainingError.solverFailed(iteration: i, message: "\(error)")
         }
@@ -199,13 +204,13 @@ public final class FlowTrainer<F: Flow> {
         optimizer.learningRate = lr
         optimizer.step(gradients: grads)
         var record = IterationRecord(
-            iteration: i, loss: loss, nll: objective.nll, nfe_forward: objective.nfeForward,
+            iteration: i, loss: loss, nll: objective.nll.isNaN ? nil : objective.nll, nfe_forward: objective.nfeForward,
             nfe_backward: objective.nfeBackward, seconds: Date().timeIntervalSince(start),
             grad_norm: norm, lr: lr)
         record.end_time = flow.endTime
         record.kinetic = objective.regularizers["kinetic"]
         record.jacobian = objective.regularizers["jacobian"]
-        if case .images = source {
+        if case .images = source, !objective.nll.isNaN {
             record.bits_per_dim = ImagePreprocessing.bitsPerDimension(
                 logProbability: -objective.nll, logDeterminant: preprocessingLogDet, dimension: source.dimension)
         }

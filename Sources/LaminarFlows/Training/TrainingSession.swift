@@ -2,7 +2,8 @@ import Foundation
 import LaminarNN
 
 /// A model and its trainer for a run directory: a fresh model, or (with `resume`) the model of
-/// the directory's checkpoint, checked against the requested settings.
+/// the directory's checkpoint, checked against the requested settings. `objective` defaults to maximum likelihood; the
+/// metadata key `objective` records it (`likelihood`, or the flow-matching settings as JSON).
 public final class TrainingSession {
     public let spec: ModelSpec
     public let flow: AnyFlow<Float>
@@ -10,15 +11,16 @@ public final class TrainingSession {
 
     public init(
         spec: ModelSpec, options: TrainingOptions, source: BatchSource<Float>, dataName: String, directory: URL,
-        resume: Bool, extraMetadata: [String: String] = [:]
+        resume: Bool, extraMetadata: [String: String] = [:], objective: (any TrainingObjective<Float>)? = nil
     ) throws {
         self.spec = spec
         var rng = RandomGenerator(seed: options.seed)
         flow = try spec.build(using: &rng)
         var metadata = ["model": spec.name, "configuration": try spec.jsonString(), "data": dataName]
         metadata.merge(extraMetadata) { current, _ in current }
+        metadata["objective"] = try (objective as? FlowMatching<Float>)?.configuration.jsonString() ?? "likelihood"
         trainer = try FlowTrainer(
-            flow: flow, options: options, source: source, directory: directory, metadata: metadata)
+            flow: flow, options: options, source: source, directory: directory, metadata: metadata, objective: objective)
         let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
         if resume {
             guard exists else {

@@ -6,10 +6,13 @@ extension LaminarCommand {
     /// `laminar train`: maximum-likelihood training of a flow on toy or user data.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a density model (FFJORD, planar CNF, planar flow, Real NVP) by maximum likelihood.",
+            abstract: "Train a density model (FFJORD, planar CNF, planar flow, Real NVP) by maximum likelihood, or a CNF by flow matching.",
             discussion: """
                 Example: laminar train --data checkerboard --hidden 64-64-64 --trace hutchinson \
                 --gradient adjoint --iters 10000 --batch 512 --lr 1e-3 --out runs/checkerboard
+
+                Flow matching: laminar train --data 8gaussians --objective flow-matching --coupling ot \
+                --iters 20000 --out runs/8gaussians-fm
                 """)
 
         @Option(help: "Toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), a CSV/.npy points file, or images: fashion-mnist, mnist, an MNIST-format directory.")
@@ -34,6 +37,8 @@ extension LaminarCommand {
         var evalImages: Int = 1_000
 
         @OptionGroup var model: ModelOptions
+
+        @OptionGroup var objective: ObjectiveOptions
 
         @Option(help: "Training iterations.")
         var iters: Int = 10_000
@@ -125,13 +130,17 @@ extension LaminarCommand {
             } else {
                 source = .points(Tensor<Float>(try PointsFile.load(path: data)))
             }
-            let spec = try model.spec(
-                dimension: source.dimension, image: images.map { (1, $0.train.height, $0.train.width) })
+            let spec = objective.adjusted(try model.spec(
+                dimension: source.dimension, image: images.map { (1, $0.train.height, $0.train.width) }))
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
+            let trainingObjective = try objective.makeObjective(dimension: source.dimension)
             let session = try TrainingSession(
                 spec: spec, options: trainingOptions, source: source, dataName: data,
-                directory: directory, resume: resume, extraMetadata: extraMetadata)
-            note("laminar train: \(data), \(spec.summary) (\(session.flow.parameterCount) parameters)\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
+                directory: directory, resume: resume, extraMetadata: extraMetadata, objective: trainingObjective)
+            if trainingObjective != nil {
+                do { _ = try FlowMatching<Float>.field(of: session.flow) } catch { throw ValidationError("\(error)") }
+            }
+            note("laminar train: \(data), \(spec.summary) (\(session.flow.parameterCount) parameters)\(objective.isFlowMatching ? ", flow matching (\(objective.configuration.path.scheduler.rawValue) path, \(objective.configuration.coupling.rawValue) coupling)" : "")\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
             let budget = trainingOptions.timeBudget
             let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration, timeBudget: budget,
                                   elapsed: session.trainer.elapsedSeconds)
@@ -177,7 +186,8 @@ extension LaminarCommand {
                 summary.trainNFEForward = Double(tail.map(\.nfe_forward).reduce(0, +)) / Double(tail.count)
                 summary.trainNFEBackward = Double(tail.map(\.nfe_backward).reduce(0, +)) / Double(tail.count)
                 summary.secondsPerIteration = tail.map(\.seconds).reduce(0, +) / Double(tail.count)
-                summary.trainBitsPerDimension = tail.compactMap(\.bits_per_dim).reduce(0, +) / Double(tail.count)
+                let bits = tail.compactMap(\.bits_per_dim)  // none under flow matching (no likelihood in training)
+                if !bits.isEmpty { summary.trainBitsPerDimension = bits.reduce(0, +) / Double(bits.count) }
             }
             if evalImages > 0 {
                 let n = min(evalImages, test.count)

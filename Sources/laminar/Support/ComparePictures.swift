@@ -19,6 +19,7 @@ enum ComparePictures {
         case .residualFlow(let c): return "RESFLOW K=\(c.depth)"
         case .ffjord: return "FFJORD"
         case .multiscaleCNF: return "MULTISCALE FFJORD"
+        case .unetCNF: return "U-NET CNF"
         }
     }
 

@@ -4,9 +4,9 @@ import Laminar
 /// Flags that define a model (shared by `train` and anything that builds a model).
 struct ModelOptions: ParsableArguments {
     /// Names `--model` accepts: the stored names plus the image aliases.
-    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp", "resflow"]
+    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp", "unet", "resflow"]
 
-    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp, resflow (residual flow); for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
+    @Option(help: "Model: ffjord, planar, planar-cnf, realnvp, resflow (residual flow); for images ffjord-multiscale, ffjord-mlp, unet (a CNF with a U-Net field; --hidden gives its channels per resolution, default 32-64-64), realnvp (plain ffjord and realnvp pick the image architecture on image data).")
     var model: String = "ffjord"
 
     @Option(help: "Hidden widths of the dynamics network (FFJORD; channels for image models) or of each coupling network (Real NVP), e.g. 64-64-64. Default 64-64-64; images: 32-32 (conv), 512-512 (ffjord-mlp).")
@@ -110,7 +110,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Models that only make sense on images.
-    var imageOnly: Bool { model == "ffjord-multiscale" || model == "ffjord-mlp" }
+    var imageOnly: Bool { model == "ffjord-multiscale" || model == "ffjord-mlp" || model == "unet" }
 
     /// The model these flags describe, for data of `dimension`; `image` is `(C, H, W)` for
     /// image data (then `ffjord`/`realnvp` mean the image architectures).
@@ -138,6 +138,11 @@ struct ModelOptions: ParsableArguments {
                     trace: trace.map(normalizedTrace) ?? (field == "hollow" ? "exact" : "hutchinson-rademacher"), method: solver,
                     rtol: rtol, atol: atol, gradient: gradient, kineticWeight: kinetic, jacobianWeight: jacobian,
                     field: field ?? "mlp"))
+            case "unet":
+                return .unetCNF(UNetCNFConfiguration(
+                    channels: c, height: h, width: w, hidden: try widths("32-64-64"),
+                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", timeLength: timeLength ?? 1,
+                    method: solver, rtol: rtol, atol: atol, gradient: gradient))
             case "realnvp":
                 return .imageRealNVP(ImageRealNVPConfiguration(
                     channels: c, height: h, width: w, scales: scales, couplingsPerStage: couplings ?? 3, hidden: try widths("32-32")))

@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"], swiftSettings: optimized),
         .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
         .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
+        .target(name: "LaminarSDE", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE"], swiftSettings: optimized),
         .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"], swiftSettings: optimized),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
@@ -60,12 +61,13 @@ let package = Package(
             dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
         .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
+                "LaminarSDE",
             ]),
         .executableTarget(
             name: "laminar",
@@ -109,6 +111,9 @@ let package = Package(
         .testTarget(
             name: "LaminarClassifiersTests",
             dependencies: ["LaminarClassifiers", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarSDETests",
+            dependencies: ["LaminarSDE", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarLatentODETests",
             dependencies: ["LaminarLatentODE", "_LaminarTestSupport"]),

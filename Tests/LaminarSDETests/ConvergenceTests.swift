@@ -53,6 +53,7 @@ import LaminarSDE
     @Test(arguments: SDEScheme.all)
     func strongOrderOnGeometricBrownianMotion(_ scheme: SDEScheme) throws {
         let order = try Self.strongOrderOnGBM(scheme)
+        print("sde-order gbm strong \(scheme.name) \(order)")
         #expect(Swift.abs(order - scheme.strongOrder) < 0.2, "\(scheme.name): strong order \(order), expected \(scheme.strongOrder)")
     }
 
@@ -85,6 +86,7 @@ import LaminarSDE
             return zip(x, exact).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } / Double(Self.paths)
         }
         let order = Self.slope(Self.steps, errors)
+        print("sde-order ou strong \(scheme.name) \(order)")
         #expect(Swift.abs(order - scheme.additiveStrongOrder) < 0.2, "\(scheme.name): strong order \(order) on OU")
     }
 
@@ -108,6 +110,7 @@ import LaminarSDE
             biases.append(Swift.abs(bias))
         }
         let order = Self.slope(hs, biases)
+        print("sde-order gbm weak euler \(order)")
         #expect(Swift.abs(order - 1) < 0.2, "weak order \(order)")
     }
 

@@ -99,6 +99,7 @@ public func integrateSDE<Y: ODEState>(
                 }
                 y = Y.combine(y, [h, 1, 1], [f0, first, correction])
                 stats.driftEvaluations += 1
+            }
             guard y.isFinite else { throw SDEError.nonFinite(t: tb) }
         }
         solution.states.append(y)

@@ -85,5 +85,20 @@ func sdeCase(_ s: BenchSettings) throws -> [Measurement] {
         out.append(Harness.summarize(
             "gradient midpoint \(gradient.rawValue)", samples, extra: ["us_per_step": median / Double(steps) * 1e6]))
     }
+    // Memory kept for the backward pass: bytes of the recorded graph after the forward solve,
+    // at 100 and 1 000 steps (backprop grows with the steps, the adjoint keeps the outputs).
+    for gradient in [SDEGradientMethod.backprop, .adjoint] {
+        for n in (s.smoke ? [10] : [100, 1000]) {
+            let sde = BenchSDE(calculus: .stratonovich)
+            let tree = VirtualBrownianTree(t0: 0, t1: 1, shape: [batch, dim], seed: 1)
+            let bytes = try withGradient {
+                let r = try sdeint(
+                    sde, Variable(x0), times: [0, 1], brownian: tree,
+                    options: SDEOptions(scheme: .midpoint, stepSize: 1 / Double(n)), gradient: gradient)
+                return recordedGraphBytes([r.final])
+            }
+            out.append(Harness.summarize("graph bytes \(gradient.rawValue) \(n) steps", unit: "bytes", [Double(bytes)]))
+        }
+    }
     return out
 }

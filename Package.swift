@@ -53,6 +53,7 @@ let package = Package(
         .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
         .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
         .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarSDE", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE"]),
         .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
@@ -63,12 +64,13 @@ let package = Package(
             dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData"]),
         .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
+                "LaminarSDE",
             ]),
         .executableTarget(
             name: "laminar",
@@ -112,6 +114,9 @@ let package = Package(
         .testTarget(
             name: "LaminarClassifiersTests",
             dependencies: ["LaminarClassifiers", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarSDETests",
+            dependencies: ["LaminarSDE", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarLatentODETests",
             dependencies: ["LaminarLatentODE", "_LaminarTestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import LaminarODE
+import LaminarSDE
 
 /// The time-series models of `laminar latent`.
 public enum LatentModelKind: String, Codable, Sendable, CaseIterable {
@@ -10,6 +11,9 @@ public enum LatentModelKind: String, Codable, Sendable, CaseIterable {
     case odeRNN = "odernn"
     /// The baseline: a GRU fed observations and time gaps, predicting the next observation.
     case rnn
+    /// Latent SDE (Li, Wong, Chen & Duvenaud 2020, §5): posterior and prior drifts with a
+    /// shared diagonal diffusion, trained on the ELBO with the path-space KL term.
+    case latentSDE = "latent-sde"
 
     /// Accepted names, for messages.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -51,14 +55,18 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
     public var method: String
     public var rtol: Double
     public var atol: Double
-    /// `adjoint`, `backprop` or `checkpointed`.
+    /// `adjoint`, `backprop` or `checkpointed` (latent SDE: `backprop` or `adjoint`).
     public var gradient: String
+    /// Latent SDE: the fixed step of the SDE scheme (`method` then names an SDE scheme);
+    /// nil elsewhere.
+    public var sdeStep: Double?
 
     public init(
         kind: LatentModelKind = .latentODE, features: Int = 2, latent: Int = 4, hidden: Int = 20, rnnHidden: Int = 25,
         observationStd: Double = 0.3, poisson: Bool = false, method: String = "dopri5", rtol: Double = 1e-5,
-        atol: Double = 1e-5, gradient: String = "backprop"
+        atol: Double = 1e-5, gradient: String = "backprop", sdeStep: Double? = nil
     ) {
+        self.sdeStep = sdeStep
         self.kind = kind
         self.features = features
         self.latent = latent
@@ -80,6 +88,23 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         guard rnnHidden >= 1, rnnHidden <= 65536 else { throw fail("--rnn-hidden must be in 1…65536, got \(rnnHidden)") }
         guard observationStd > 0, observationStd.isFinite else {
             throw fail("--obs-std must be a positive number, got \(observationStd)")
+        }
+        if kind == .latentSDE {
+            guard let scheme = SDEScheme.named(method) else {
+                throw fail("--method \(method) is not an SDE scheme; use \(SDEScheme.all.map(\.name).joined(separator: ", "))")
+            }
+            guard let step = sdeStep, step > 0, step.isFinite else {
+                throw fail("--sde-step must be a positive number, got \(sdeStep.map { "\($0)" } ?? "none")")
+            }
+            guard let g = SDEGradientMethod(rawValue: gradient) else {
+                throw fail("--gradient \(gradient): a latent SDE takes backprop or adjoint")
+            }
+            if g == .adjoint && scheme.calculus != .stratonovich {
+                throw fail("--gradient adjoint needs a Stratonovich scheme (heun or midpoint), not \(method)")
+            }
+            if scheme.kind == .milstein { throw fail("--method \(method): the latent SDE takes euler, heun or midpoint") }
+            if poisson { throw fail("--poisson needs a latent ODE model (latent-ode or odernn), not latent-sde") }
+            return
         }
         guard Tableau.named(method) != nil else { throw fail("--method \(method) is not a known solver") }
         guard rtol > 0, atol > 0 else { throw fail("--rtol and --atol must be positive") }

@@ -11,7 +11,7 @@ struct LaminarCommand: ParsableCommand {
         commandName: "laminar",
         abstract: "Continuous normalizing flows and neural ODEs.",
         discussion: "Exit codes: 0 success, 1 runtime failure, 2 usage error.",
-        subcommands: [Train.self, Evaluate.self, Sample.self, Density.self, Compare.self, Classify.self, Latent.self, Score.self])
+        subcommands: [Train.self, Evaluate.self, Sample.self, Density.self, Compare.self, Classify.self, Latent.self, Score.self, SDE.self])
 
     static func main() {
         var command: ParsableCommand

@@ -7,7 +7,7 @@ extension LaminarCommand {
     /// paper, §5).
     struct Latent: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Latent ODEs (GRU or ODE-RNN encoder) and an RNN baseline on irregularly sampled time series.",
+            abstract: "Latent ODEs (GRU or ODE-RNN encoder), latent SDEs and an RNN baseline on irregularly sampled time series.",
             subcommands: [LatentTrain.self, LatentEvaluate.self, LatentPlot.self])
     }
 }
@@ -44,7 +44,7 @@ struct LoadedLatentRun {
 struct LatentTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a latent ODE, an ODE-RNN-encoded latent ODE or the GRU baseline.",
+        abstract: "Train a latent ODE, an ODE-RNN-encoded latent ODE, a latent SDE or the GRU baseline.",
         discussion: "Example: laminar latent train --data spirals --model latent-ode --points 30 --iters 2000 --out runs/spirals")
 
     @Option(help: "spirals (the paper's data set), or a CSV file series_id,time,feature_1,… of your own series.")
@@ -71,13 +71,15 @@ struct LatentTrain: ParsableCommand {
     var obsStd: Double = 0.3
     @Flag(help: "Also model the observation times as a Poisson process with intensity λ(z(t)).")
     var poisson = false
-    @Option(help: "ODE solver.")
-    var method: String = "dopri5"
+    @Option(help: "ODE solver (default dopri5); for latent-sde an SDE scheme: euler, heun or midpoint (default).")
+    var method: String?
+    @Option(name: .customLong("sde-step"), help: "latent-sde: step size of the SDE scheme.")
+    var sdeStep: Double = 0.05
     @Option(help: "Relative tolerance.")
     var rtol: Double = 1e-5
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-5
-    @Option(help: "Gradient through the solves: backprop, adjoint, checkpointed. The adjoint restarts its backward solve at every observation time of the batch, so with many times backprop is several times faster.")
+    @Option(help: "Gradient through the solves: backprop, adjoint, checkpointed (latent-sde: backprop or the stochastic adjoint). The adjoint restarts its backward solve at every observation time of the batch, so with many times backprop is several times faster.")
     var gradient: String = "backprop"
     @Option(help: "Training iterations.")
     var iters: Int = 2000
@@ -101,7 +103,8 @@ struct LatentTrain: ParsableCommand {
     var modelConfiguration: LatentConfiguration {
         LatentConfiguration(
             kind: kind ?? .latentODE, features: 2, latent: latent, hidden: hidden, rnnHidden: rnnHidden,
-            observationStd: obsStd, poisson: poisson, method: method, rtol: rtol, atol: atol, gradient: gradient)
+            observationStd: obsStd, poisson: poisson, method: method ?? (kind == .latentSDE ? "midpoint" : "dopri5"),
+            rtol: rtol, atol: atol, gradient: gradient, sdeStep: kind == .latentSDE ? sdeStep : nil)
     }
 
     var dataSpec: LatentDataSpec {
@@ -221,6 +224,10 @@ struct LatentEvaluate: ParsableCommand {
         let scores = try evaluateSeries(run.model, on: test)
         print(String(format: "interpolation RMSE: %.4f", scores.interpolationRMSE))
         print(String(format: "extrapolation RMSE: %.4f", scores.extrapolationRMSE))
+        if run.configuration.kind == .latentSDE {
+            let elbo = try evidenceLowerBound(run.model, on: test)
+            print(String(format: "test ELBO: %.3f nats per series (a lower bound on the log-likelihood, %d samples)", elbo.mean, elbo.samples))
+        }
         print(String(format: "series: %d  model: %@  iteration: %d  time: %.2f s", scores.series, run.configuration.kind.rawValue, run.iteration, Date().timeIntervalSince(start)))
     }
 }
@@ -236,11 +243,14 @@ struct LatentPlot: ParsableCommand {
     var out: String = "spirals.png"
     @Option(help: "Number of series to draw.")
     var n: Int = 6
+    @Option(help: "latent-sde: posterior sample paths drawn per series.")
+    var samples: Int = 8
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("--n must be in 1…64, got \(n)") }
+        guard (0...64).contains(samples) else { throw ValidationError("--samples must be in 0…64, got \(samples)") }
         guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         try requireWritableParent(of: out, flag: "--out")
     }
@@ -250,7 +260,7 @@ struct LatentPlot: ParsableCommand {
         let run = try LoadedLatentRun(checkpoint: checkpoint)
         let (_, test, spirals, _) = try run.data.load()
         let chosen = Array(test.prefix(n))
-        let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals)
+        let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals, samplePaths: samples)
         try PNG.write(image, to: out)
         note("wrote \(out)")
     }

@@ -42,6 +42,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI's headers live outside the default include path; pkg-config (ompi-c) finds them.
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - Public API
         .target(
@@ -49,23 +53,25 @@ let package = Package(
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimized),
         .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"], swiftSettings: optimized),
         .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
-        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
+        .target(name: "LaminarDistributed", dependencies: ["CMPI"]),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarDistributed"], swiftSettings: optimized),
         .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"], swiftSettings: optimized),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"], swiftSettings: optimized),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"], swiftSettings: optimized),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"], swiftSettings: optimized),
         .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
+                "LaminarDistributed",
             ]),
         .executableTarget(
             name: "laminar",
@@ -94,6 +100,9 @@ let package = Package(
             name: "LaminarODETests",
             dependencies: ["LaminarODE", "LaminarNN", "_LaminarTestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LaminarDistributedTests",
+            dependencies: ["LaminarDistributed", "LaminarNN", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarNNTests",
             dependencies: ["LaminarNN", "_LaminarTestSupport"]),

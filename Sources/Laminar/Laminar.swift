@@ -8,3 +8,4 @@
 @_exported import LaminarFlows
 @_exported import LaminarClassifiers
 @_exported import LaminarLatentODE
+@_exported import LaminarDistributed

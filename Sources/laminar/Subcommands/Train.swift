@@ -77,6 +77,8 @@ extension LaminarCommand {
         @Flag(help: "Skip the PNGs at the end.")
         var noPictures: Bool = false
 
+        @OptionGroup(title: "Data parallel (mpirun -np N laminar train …)") var distributed: DistributedOptions
+
         func validate() throws {
             guard DivergencePolicy(rawValue: onDivergence) != nil else {
                 throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
@@ -109,6 +111,7 @@ extension LaminarCommand {
         func run() throws {
             BLASThreads.set(threads)
             SignalFlag.install()
+            let parallel: DataParallel<Float> = try distributed.dataParallel()
             let directory = URL(fileURLWithPath: out)
             let source: BatchSource<Float>
             var images: ImageSplits? = nil
@@ -130,7 +133,7 @@ extension LaminarCommand {
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
             let session = try TrainingSession(
                 spec: spec, options: trainingOptions, source: source, dataName: data,
-                directory: directory, resume: resume, extraMetadata: extraMetadata)
+                directory: directory, resume: resume, extraMetadata: extraMetadata, parallel: parallel)
             note("laminar train: \(data), \(spec.summary) (\(session.flow.parameterCount) parameters)\(resume ? ", resuming at iteration \(session.trainer.iteration)" : "")")
             let budget = trainingOptions.timeBudget
             let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration, timeBudget: budget,
@@ -150,6 +153,7 @@ extension LaminarCommand {
                 throw error
             }
             bar.finish()
+            guard parallel.isRoot else { return }  // evaluation and pictures: rank 0
             if session.trainer.stoppedAtTimeBudget {
                 note(String(format: "time budget reached after %.0f s at iteration %d", session.trainer.elapsedSeconds, session.trainer.iteration))
             }

@@ -22,6 +22,7 @@ help:
 	@echo "make test   — install missing apt packages, run the whole test suite (release build) and the benchmark smoke run"
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
+	@echo "make bench-distributed — data-parallel training on 1 and 2 ranks (mpirun), all-reduce cost, projection"
 
 deps:
 	@Scripts/install-deps

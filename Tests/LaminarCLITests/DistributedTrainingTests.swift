@@ -134,7 +134,7 @@ struct DistributedTrainingTests {
         #expect(a.count == 5 && b.count == 5)
         for (x, y) in zip(a, b) {
             let (lx, ly) = (x["loss"] as? Double ?? .nan, y["loss"] as? Double ?? .nan)
-            #expect(abs(lx - ly) < LOSS_TOLERANCE, "iteration \(x["iteration"] ?? "?"): loss \(lx) vs \(ly)")
+            #expect(abs(lx - ly) < 1e-2, "iteration \(x["iteration"] ?? "?"): loss \(lx) vs \(ly)")
         }
     }
 

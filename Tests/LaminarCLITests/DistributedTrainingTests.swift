@@ -134,7 +134,7 @@ struct DistributedTrainingTests {
         #expect(a.count == 5 && b.count == 5)
         for (x, y) in zip(a, b) {
             let (lx, ly) = (x["loss"] as? Double ?? .nan, y["loss"] as? Double ?? .nan)
-            #expect(abs(lx - ly) < 1e-2, "iteration \(x["iteration"] ?? "?"): loss \(lx) vs \(ly)")
+            #expect(abs(lx - ly) < 1e-4, "iteration \(x["iteration"] ?? "?"): loss \(lx) vs \(ly)")
         }
     }
 
@@ -228,7 +228,7 @@ struct DistributedTrainingTests {
         #expect(classify.status == 0 && classify.stdout.contains("test accuracy:"), "\(classify.stderr)")
         #expect(classify.stdout.components(separatedBy: "test accuracy:").count == 2)  // rank 0 only
         let c = try Self.records("\(dir)/classify")
-        #expect(c.count == 3 && c.allSatisfy { $0["ranks"] as? Int == 2 && $0["nfe_forward_mean"] is Double })
+        #expect(c.count == 2 && c.allSatisfy { $0["ranks"] as? Int == 2 && $0["nfe_forward_mean"] is Double })
 
         let latent = try MPIRun.run(2, ["latent", "train", "--series", "12", "--points", "10", "--test-series", "4", "--batch", "6",
                                         "--rtol", "1e-3", "--atol", "1e-3", "--iters", "3", "--replica-check", "1", "--out", "\(dir)/latent"])

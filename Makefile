@@ -26,6 +26,7 @@ help:
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
 	@echo "make docs   — build the API documentation (DocC, all public modules combined) into $(DOCS_OUT)/"
+	@echo "make bench-distributed — data-parallel training on 1 and 2 ranks (mpirun), all-reduce cost, projection"
 
 deps:
 	@Scripts/install-deps

@@ -45,6 +45,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI's headers live outside the default include path; pkg-config (ompi-c) finds them.
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - Public API
         .target(
@@ -52,25 +56,27 @@ let package = Package(
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
         .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
-        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarDistributed", dependencies: ["CMPI"]),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarDistributed"]),
         .target(name: "LaminarSDE", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE"]),
         .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
                 "LaminarSDE",
+                "LaminarDistributed",
             ]),
         .executableTarget(
             name: "laminar",
@@ -99,6 +105,9 @@ let package = Package(
             name: "LaminarODETests",
             dependencies: ["LaminarODE", "LaminarNN", "_LaminarTestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LaminarDistributedTests",
+            dependencies: ["LaminarDistributed", "LaminarNN", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarNNTests",
             dependencies: ["LaminarNN", "_LaminarTestSupport"]),

@@ -2,7 +2,7 @@
 BENCH_BIN = Benchmarks/.build/release/laminar-bench
 PEERS_PY  = Benchmarks/peers/.venv/bin/python
 
-.PHONY: bench bench-build bench-peers bench-smoke
+.PHONY: bench bench-build bench-peers bench-smoke bench-distributed
 
 bench-build: deps
 	cd Benchmarks && $(SWIFT) build $(OPT_FLAGS)
@@ -23,3 +23,8 @@ bench-peers: bench-build $(PEERS_PY)
 # A few seconds: every case runs with tiny repeat counts into a temporary directory.
 bench-smoke: bench-build
 	$(BENCH_BIN) --smoke --out $$(mktemp -d)
+
+# Data-parallel scaling: 1 vs 2 ranks (mpirun) at the same global batch, the all-reduce alone,
+# and a modelled projection to 8–64 ranks (Benchmarks/results/distributed.json).
+bench-distributed: build bench-build
+	python3 Benchmarks/distributed/scaling.py

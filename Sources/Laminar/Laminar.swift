@@ -9,3 +9,4 @@
 @_exported import LaminarClassifiers
 @_exported import LaminarLatentODE
 @_exported import LaminarSDE
+@_exported import LaminarDistributed

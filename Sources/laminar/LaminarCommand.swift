@@ -38,9 +38,9 @@ struct LaminarCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
                 Foundation.exit(2)
             }
-            // Runtime failures (files, solver, divergence): one line, exit 1.
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(1)
+            // Runtime failures (files, solver, divergence): one line, exit 1 (under mpirun the
+            // whole job ends).
+            DistributedRun.fail(error)
         }
     }
 }

@@ -153,23 +153,32 @@ extension LaminarCommand {
                     specs.append(try Comparison.matchingSpec(family, parameters: reference.parameterCount))
                 }
             }
-            var results: [ComparisonRow] = []
-            var panels: [[ComparePictures.Panel]] = []
-            for task in tasks {
-                var row: [ComparePictures.Panel] = [ComparePictures.targetPanel(task, resolution: resolution)]
-                for spec in specs {
-                    let label = ComparePictures.label(spec)
-                    note("\(task): \(spec.summary)")
-                    let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
-                    let (result, flow) = try Comparison.run(spec, task: task, settings: settings) { i, loss in
-                        bar.update(iteration: i, fields: [("loss", String(format: "%.4f", loss))])
-                    }
-                    bar.finish()
-                    results.append(result)
-                    note(String(format: "  %@: %@ %.4f ± %.4f, %d parameters, NFE %d, %.1f s", label, task.metric, result.loss, result.standardError, result.parameters, result.nfe, result.seconds))
-                    row.append(try ComparePictures.modelPanel(flow, label: label, resolution: resolution))
+            // Under mpirun the models are dealt out over the ranks; rank 0 gathers and writes.
+            let world = try DistributedRun.join()
+            let jobs = tasks.flatMap { task in specs.map { (task, $0) } }
+            var mine: [CompareJobResult] = []
+            for (index, (task, spec)) in jobs.enumerated() where CompareJobResult.isMine(index, world) {
+                let label = ComparePictures.label(spec)
+                note("\(task): \(spec.summary)")
+                let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
+                let (result, flow) = try Comparison.run(spec, task: task, settings: settings) { i, loss in
+                    bar.update(iteration: i, fields: [("loss", String(format: "%.4f", loss))])
                 }
-                panels.append(row)
+                bar.finish()
+                note(summaryLine(label, task, result))
+                mine.append(CompareJobResult(
+                    index: index, rank: world.rank, row: result,
+                    panel: try ComparePictures.modelPanel(flow, label: label, resolution: resolution)))
+            }
+            let all = try CompareJobResult.gather(mine, count: jobs.count, over: world)
+            guard world.isRoot else { return }
+            for job in all where job.rank != world.rank {
+                note(summaryLine(job.label, jobs[job.index].0, job.row) + " (rank \(job.rank))")
+            }
+            let results = all.map(\.row)
+            let panels: [[ComparePictures.Panel]] = tasks.enumerated().map { t, task in
+                [ComparePictures.targetPanel(task, resolution: resolution)]
+                    + all[(t * specs.count)..<((t + 1) * specs.count)].map(\.panel)
             }
             print(ComparePictures.table(results, tasks: tasks))
             let csv = directory.appendingPathComponent("results.csv")
@@ -183,6 +192,12 @@ extension LaminarCommand {
             let chartPath = directory.appendingPathComponent("chart.png").path
             try PNG.write(ComparePictures.chart(results, tasks: tasks), to: chartPath)
             for path in [csv.path, json.path, panelPath, chartPath] { note("wrote \(path)") }
+        }
+
+        /// The one-line result of a model.
+        private func summaryLine(_ label: String, _ task: ComparisonTask, _ result: ComparisonRow) -> String {
+            String(format: "  %@: %@ %.4f ± %.4f, %d parameters, NFE %d, %.1f s", label, task.metric, result.loss,
+                   result.standardError, result.parameters, result.nfe, result.seconds)
         }
     }
 }

@@ -98,6 +98,8 @@ struct LatentTrain: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
+    @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
+
     var kind: LatentModelKind? { LatentModelKind(rawValue: model) }
 
     var modelConfiguration: LatentConfiguration {
@@ -135,6 +137,7 @@ struct LatentTrain: ParsableCommand {
     func run() throws {
         BLASThreads.set(threads)
         SignalFlag.install()
+        let parallel: DataParallel<Float> = try distributed.dataParallel()
         let spec = dataSpec
         let (train, test, _, dataNote) = try spec.load()
         if let dataNote { note(dataNote) }
@@ -151,8 +154,9 @@ struct LatentTrain: ParsableCommand {
         let trainer = try LatentTrainer(
             model: net,
             options: LatentTrainingOptions(iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
-            data: train, directory: URL(fileURLWithPath: out), metadata: metadata)
-        let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+            data: train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
+        let checkpointPath = trainer.checkpointURL.path
+        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
         if resume {
             guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
             try trainer.resume()
@@ -175,6 +179,7 @@ struct LatentTrain: ParsableCommand {
             throw error
         }
         bar.finish()
+        guard parallel.isRoot else { return }  // evaluation and summary: rank 0
         let records = try LatentRecord.read(from: trainer.metricsURL)
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let scores = try evaluateSeries(net, on: test)

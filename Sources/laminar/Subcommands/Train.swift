@@ -82,6 +82,8 @@ extension LaminarCommand {
         @Flag(help: "Skip the PNGs at the end.")
         var noPictures: Bool = false
 
+        @OptionGroup(title: "Data parallel (mpirun -np N laminar train …)") var distributed: DistributedOptions
+
         func validate() throws {
             guard DivergencePolicy(rawValue: onDivergence) != nil else {
                 throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
@@ -114,6 +116,7 @@ extension LaminarCommand {
         func run() throws {
             BLASThreads.set(threads)
             SignalFlag.install()
+            let parallel: DataParallel<Float> = try distributed.dataParallel()
             let directory = URL(fileURLWithPath: out)
             let source: BatchSource<Float>
             var images: ImageSplits? = nil
@@ -136,7 +139,8 @@ extension LaminarCommand {
             let trainingObjective = try objective.makeObjective(dimension: source.dimension)
             let session = try TrainingSession(
                 spec: spec, options: trainingOptions, source: source, dataName: data,
-                directory: directory, resume: resume, extraMetadata: extraMetadata, objective: trainingObjective)
+                directory: directory, resume: resume, extraMetadata: extraMetadata, objective: trainingObjective,
+                parallel: parallel)
             if trainingObjective != nil {
                 do { _ = try FlowMatching<Float>.field(of: session.flow) } catch { throw ValidationError("\(error)") }
             }
@@ -159,6 +163,7 @@ extension LaminarCommand {
                 throw error
             }
             bar.finish()
+            guard parallel.isRoot else { return }  // evaluation and pictures: rank 0
             if session.trainer.stoppedAtTimeBudget {
                 note(String(format: "time budget reached after %.0f s at iteration %d", session.trainer.elapsedSeconds, session.trainer.iteration))
             }

@@ -46,7 +46,10 @@ public final class FlowMatching<Scalar: TensorScalar>: TrainingObjective {
     public func regressionBatch(data x1: Tensor<Scalar>, endTime: Double, using rng: inout RandomGenerator)
         throws -> (times: Tensor<Scalar>, points: Tensor<Scalar>, targets: Tensor<Scalar>, teacherNFE: Int) {
         let n = x1.shape[0], d = x1.shape[1]
-        var noise = Tensor<Scalar>.randomNormal([n, d], using: &rng)
+        // Under data parallelism each rank draws the global batch's noise and times and keeps its
+        // rows, so with the independent coupling N ranks compute what one process computes (the
+        // OT couplings pair within each rank's rows).
+        var noise = BatchShard.perRow([n, d]) { Tensor<Scalar>.randomNormal($0, using: &rng) }
         var data = x1
         var teacherNFE = 0
         if configuration.coupling == .reflow, let teacher {
@@ -59,7 +62,7 @@ public final class FlowMatching<Scalar: TensorScalar>: TrainingObjective {
                 noise: noise, data: data, sinkhornRegularization: configuration.otRegularization, using: &rng)
         }
         let uMax = configuration.path.maximumTime
-        let u = (0..<n).map { _ in rng.uniform() * uMax }
+        let u = BatchShard.perRow([n]) { shape in Tensor<Double>(shape: shape, scalars: (0..<shape[0]).map { _ in rng.uniform() * uMax }) }.scalars
         let (points, velocity) = configuration.path.interpolate(noise: noise, data: data, times: u)
         let times = Tensor<Scalar>(shape: [n, 1], scalars: u.map { Scalar(endTime * (1 - $0)) })
         return (times, points, velocity * Scalar(-1 / endTime), teacherNFE)

@@ -12,13 +12,15 @@ CPU_FLAGS    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma 
 # built (-enable-testing is what the tests' @testable imports need). `make test` builds with
 # `swift build --build-tests` and runs with `swift test --skip-build`: `swift test` building by
 # itself would add its own -enable-testing, and the changed command line recompiles everything.
-BUILD_FLAGS   = -c release $(CPU_FLAGS) -Xswiftc -enable-testing
+# Cross-module optimisation specialises the generic tensor/autodiff code where it is used; it is
+# a flag here rather than in Package.swift so that other packages can depend on Laminar by version.
+BUILD_FLAGS   = -c release -Xswiftc -cross-module-optimization $(CPU_FLAGS) -Xswiftc -enable-testing
 TEST_FLAGS    = $(BUILD_FLAGS) --disable-xctest
 BIN           = .build/release/laminar
 DEMO_OUT     ?= runs/demo
 DEMO_ITERS   ?= 2000
 
-.PHONY: all deps build demo test test-debug clean help
+.PHONY: all deps build demo test test-debug docs clean help
 
 all: build
 
@@ -30,6 +32,8 @@ help:
 	@echo "              marked commands with tiny iteration counts and the benchmark smoke run"
 	@echo "make bench  — run Laminar's benchmarks (JSON into Benchmarks/results/)"
 	@echo "make bench-peers — the same side by side with torchdiffeq / diffrax / scipy"
+	@echo "make docs   — build the API documentation (DocC, all public modules combined) into $(DOCS_OUT)/"
+	@echo "make bench-distributed — data-parallel training on 1 and 2 ranks (mpirun), all-reduce cost, projection"
 
 deps:
 	@Scripts/install-deps
@@ -52,10 +56,28 @@ test: deps
 	set -o pipefail; $(SWIFT) test $(TEST_FLAGS) --skip-build 2>&1 | tee .build/test-output.log
 	Scripts/readme-commands $(BIN) README.md docs/*.md
 	$(MAKE) --no-print-directory bench-smoke
+	SWIFT=$(SWIFT) Scripts/check-library-examples
 	@Scripts/test-summary .build/test-output.log
 
 test-debug: deps
 	$(SWIFT) test
+
+# API documentation: one DocC catalog per public module (Sources/<Module>/Documentation.docc),
+# built together into one static archive whose root page (documentation/) lists every module.
+# The plugin (swift-docc-plugin, a package dependency, so this works offline) builds the modules
+# in debug to extract their symbol graphs, then runs the toolchain's `docc`; `--disable-sandbox`
+# and `--allow-writing-to-directory` let it write outside its own work directory where plugins
+# are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
+# resolve symbol links into the other modules' archives (toolchain 6.3, plugin 1.5.0).
+DOCS_OUT      ?= .build/docs
+DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
+                LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
+docs: deps
+	@mkdir -p $(DOCS_OUT)
+	$(SWIFT) package --disable-sandbox --allow-writing-to-directory $(DOCS_OUT) \
+	  generate-documentation $(addprefix --target ,$(DOCS_MODULES)) \
+	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT)/Laminar.doccarchive
+	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive; to read it: python3 -m http.server -d $(DOCS_OUT)/Laminar.doccarchive 8000, then http://localhost:8000/documentation/"
 
 clean:
 	rm -rf .build Benchmarks/.build Tests/Fuzz/.build

@@ -13,10 +13,12 @@
 
 import PackageDescription
 
-/// Cross-module optimisation: the generic tensor and autodiff code is specialised for the
-/// scalar types where it is used (FFJORD<Float> calling Variable ops), instead of running
-/// through the generic runtime (metadata look-ups on every op).
-let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
+// Cross-module optimisation (the generic tensor and autodiff code specialised for the scalar
+// types where it is used, FFJORD<Float> calling Variable ops, instead of running through the
+// generic runtime) is a build flag, `-Xswiftc -cross-module-optimization`, that the Makefile
+// passes: `unsafeFlags` here would stop other packages from depending on Laminar by version.
+// Without it, release builds still get the compiler's default, conservative cross-module
+// optimisation.
 
 let package = Package(
     name: "Laminar",
@@ -30,6 +32,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // MARK: - C libraries (one shim each, imported only by the lowest layer that needs it)
@@ -42,30 +45,38 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI's headers live outside the default include path; pkg-config (ompi-c) finds them.
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - Public API
         .target(
             name: "LaminarTensor",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimized),
-        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"], swiftSettings: optimized),
-        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
-        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff"], swiftSettings: optimized),
-        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"], swiftSettings: optimized),
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LaminarAutodiff", dependencies: ["LaminarTensor"]),
+        .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
+        .target(name: "LaminarDistributed", dependencies: ["CMPI"]),
+        .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarDistributed"]),
+        .target(name: "LaminarSDE", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE"]),
+        .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData"], swiftSettings: optimized),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
         .target(
             name: "Laminar",
             dependencies: [
                 "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
+                "LaminarSDE",
+                "LaminarDistributed",
             ]),
         .executableTarget(
             name: "laminar",
@@ -95,6 +106,9 @@ let package = Package(
             dependencies: ["LaminarODE", "LaminarNN", "_LaminarTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
+            name: "LaminarDistributedTests",
+            dependencies: ["LaminarDistributed", "LaminarNN", "_LaminarTestSupport"]),
+        .testTarget(
             name: "LaminarNNTests",
             dependencies: ["LaminarNN", "_LaminarTestSupport"]),
         .testTarget(
@@ -109,6 +123,9 @@ let package = Package(
         .testTarget(
             name: "LaminarClassifiersTests",
             dependencies: ["LaminarClassifiers", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarSDETests",
+            dependencies: ["LaminarSDE", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarLatentODETests",
             dependencies: ["LaminarLatentODE", "_LaminarTestSupport"]),

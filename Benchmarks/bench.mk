@@ -2,10 +2,10 @@
 BENCH_BIN = Benchmarks/.build/release/laminar-bench
 PEERS_PY  = Benchmarks/peers/.venv/bin/python
 
-.PHONY: bench bench-build bench-peers bench-smoke
+.PHONY: bench bench-build bench-peers bench-smoke bench-distributed
 
 bench-build: deps
-	cd Benchmarks && $(SWIFT) build -c release $(CPU_FLAGS)
+	cd Benchmarks && $(SWIFT) build $(BUILD_FLAGS)
 
 bench: bench-build
 	$(BENCH_BIN) --threads 1
@@ -18,7 +18,13 @@ $(PEERS_PY): Benchmarks/peers/requirements.txt
 
 bench-peers: bench-build $(PEERS_PY)
 	$(PEERS_PY) Benchmarks/peers/compare.py
+	$(PEERS_PY) Benchmarks/peers/fm_compare.py
 
 # A few seconds: every case runs with tiny repeat counts into a temporary directory.
 bench-smoke: bench-build
 	$(BENCH_BIN) --smoke --out $$(mktemp -d)
+
+# Data-parallel scaling: 1 vs 2 ranks (mpirun) at the same global batch, the all-reduce alone,
+# and a modelled projection to 8–64 ranks (Benchmarks/results/distributed.json).
+bench-distributed: build bench-build
+	python3 Benchmarks/distributed/scaling.py

@@ -8,3 +8,5 @@
 @_exported import LaminarFlows
 @_exported import LaminarClassifiers
 @_exported import LaminarLatentODE
+@_exported import LaminarSDE
+@_exported import LaminarDistributed

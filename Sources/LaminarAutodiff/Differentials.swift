@@ -29,6 +29,8 @@ public func jvp<S>(
 
 /// Full Jacobian of `f` at `x`, shape `f(x).shape + x.shape`, by one VJP per output element.
 /// Meant for small problems (tests, 2-D flows).
+///
+/// - Complexity: one forward pass and one reverse pass per element of `f(x)`.
 public func jacobian<S>(of f: (Variable<S>) -> Variable<S>, at x: Tensor<S>) -> Tensor<S> {
     withGradient {
         let xv = Variable(x, requiresGradient: true)

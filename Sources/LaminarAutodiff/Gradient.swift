@@ -7,6 +7,10 @@
 ///
 /// Gradients are accumulated (`+=`), so variables used several times receive every
 /// contribution. Only operations on a path from an output to a requested input are visited.
+///
+/// - Complexity: one backward rule per recorded operation on a path from an output to a
+///   requested input; a `matmul` rule costs one product of the forward's size per operand that
+///   needs a gradient.
 public func gradients<Scalar>(
     of outputs: [Variable<Scalar>], wrt inputs: [Variable<Scalar>],
     seeds: [Variable<Scalar>]? = nil, createGraph: Bool = false

@@ -3,7 +3,7 @@
 /// A tensor with its place in a recorded computation graph.
 ///
 /// Leaves are created by users (`Variable(tensor, requiresGradient: true)` for parameters and
-/// inputs); every operation on variables that need gradients records a ``Node`` whose backward
+/// inputs); every operation on variables that need gradients records a `Node` whose backward
 /// rule is itself written with variable operations. Gradients can therefore be differentiated
 /// again (`gradients(of:wrt:createGraph: true)`), which is what the Hutchinson trace term inside
 /// an adjoint solve needs.
@@ -34,8 +34,11 @@ public final class Variable<Scalar: TensorScalar>: @unchecked Sendable {
         self.init(Tensor(scalar))
     }
 
+    /// Shape of ``value``.
     public var shape: [Int] { value.shape }
+    /// Number of axes of ``value``.
     public var rank: Int { value.rank }
+    /// Number of elements of ``value``.
     public var count: Int { value.count }
 
     /// True for variables not produced by a recorded operation.
@@ -107,6 +110,9 @@ extension Variable {
     }
 }
 
+/// Whether operations on variables record a graph, per task: on by default, off inside
+/// ``withoutGradient(_:)``, on again inside ``withGradient(_:)`` (a task-local value, so
+/// concurrent tasks do not affect each other).
 public enum GradientMode {
     @TaskLocal static var recording: Bool = true
 
@@ -140,6 +146,7 @@ extension Variable {
 }
 
 extension Variable: CustomStringConvertible {
+    /// The operation that produced the variable (or `leaf`/`constant`) and its value.
     public var description: String {
         "Variable(\(node.map { "\($0.name)" } ?? (requiresGradient ? "leaf" : "constant")), \(value))"
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LaminarAutodiff
 import LaminarData
+import LaminarDistributed
 import LaminarNN
 import LaminarODE
 
@@ -14,6 +15,11 @@ public struct ClassifierRecord: Codable, Sendable {
     public var nfe_backward: Int
     public var seconds: Double
     public var images_per_second: Double
+    /// Data-parallel runs: the number of ranks; `nfe_forward`/`nfe_backward` are then the
+    /// largest count over the ranks and these the means.
+    public var ranks: Int?
+    public var nfe_forward_mean: Double?
+    public var nfe_backward_mean: Double?
 }
 
 /// Training settings of `laminar classify train`.
@@ -62,6 +68,10 @@ public func imageBatch<S: TensorScalar>(_ data: ImageDataset, indices: [Int]) ->
 
 /// Cross-entropy training of an ``ImageClassifier`` with Adam: batches that depend only on
 /// `(seed, iteration)`, periodic atomic checkpoints with the optimizer state, exact resume.
+///
+/// Data parallel (``parallel`` over several ranks): each rank classifies its ``BatchShard`` of
+/// the global batch, gradients meet in one all-reduce, rank 0 alone writes files, and a
+/// checkpoint resumes under any number of ranks.
 public final class ClassifierTrainer {
     public let model: ImageClassifier<Float>
     public let options: ClassifierTrainingOptions
@@ -70,11 +80,14 @@ public final class ClassifierTrainer {
     public let metadata: [String: String]
     private let optimizer: Adam<Float>
     public private(set) var iteration = 0
+    /// The ranks this run is spread over (one process by default).
+    public let parallel: DataParallel<Float>
 
     public init(
         model: ImageClassifier<Float>, options: ClassifierTrainingOptions, data: ImageDataset, directory: URL,
-        metadata: [String: String]
+        metadata: [String: String], parallel: DataParallel<Float> = DataParallel()
     ) throws {
+        self.parallel = parallel
         try options.validate()
         guard data.count >= 1 else { throw ClassifierError.invalidConfiguration("the training set is empty") }
         self.model = model
@@ -102,47 +115,71 @@ public final class ClassifierTrainer {
         return Array(order[(index * m)..<(index * m + m)])
     }
 
+    /// Writes the checkpoint atomically (rank 0 only).
     public func saveCheckpoint() throws {
+        guard parallel.isRoot else { return }
         try TrainingCheckpoint.save(
             to: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata, iteration: iteration)
     }
 
+    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
     public func resume() throws {
-        iteration = try TrainingCheckpoint.resume(
-            from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
-            mismatch: { ClassifierError.resumeMismatch($0) })
+        iteration = try parallel.communicator.decidedOnRoot {
+            try TrainingCheckpoint.resume(
+                from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
+                mismatch: { ClassifierError.resumeMismatch($0) })
+        }
+        try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer)
     }
 
     /// Trains to ``totalIterations``; `shouldStop` is polled between iterations (signals).
     public func train(shouldStop: () -> Bool = { false }, progress: (ClassifierRecord) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
+        var metrics: MetricsLog? = nil
+        if parallel.isRoot {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
+        }
+        if iteration == 0 { try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer) }
         while iteration < totalIterations {
-            if shouldStop() {
+            if try parallel.agree([shouldStop()])[0] {  // every rank stops at the same iteration
                 try saveCheckpoint()
                 throw ClassifierError.interrupted(iteration: iteration)
             }
             let i = iteration + 1
             let start = Date()
-            let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: batchIndices(i))
-            let (loss, acc, out, grads) = try withGradient { () throws -> (Double, Double, ImageClassifier<Float>.Output, [Tensor<Float>]) in
+            // Data parallel: this rank's images of the global batch.
+            let globalIndices = batchIndices(i)
+            let shard = try parallel.shard(globalCount: globalIndices.count)
+            let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: Array(globalIndices[shard.rows]))
+            let (localLoss, localAccuracy, out, localGradients) = try withGradient { () throws -> (Double, Double, ImageClassifier<Float>.Output, [Tensor<Float>]) in
                 let out = try model.forward(Variable(x))
                 let loss = crossEntropy(out.logits, labels: labels)
                 let grads = gradients(of: loss, wrt: model.parameters).map(\.value)
                 return (Double(loss.value.scalar), accuracy(out.logits.value, labels: labels), out, grads)
             }
+            var grads = localGradients
+            let totals = try parallel.reduce(
+                &grads, shard: shard, means: [localLoss, localAccuracy], perRank: [Double(out.nfe), Double(out.backward?.nfe ?? 0)])
+            let (loss, acc) = (totals.means[0], totals.means[1])
             guard loss.isFinite, grads.allSatisfy({ $0.isFinite }) else {
                 throw ClassifierError.diverged(iteration: i)
             }
             optimizer.step(gradients: grads)
             iteration = i
             let seconds = Date().timeIntervalSince(start)
-            let record = ClassifierRecord(
+            let (forward, backward) = (totals.perRank[0], totals.perRank[1])
+            var record = ClassifierRecord(
                 iteration: i, epoch: Double(i) / Double(batchesPerEpoch), loss: loss, accuracy: acc,
-                nfe_forward: out.nfe, nfe_backward: out.backward?.nfe ?? 0, seconds: seconds,
-                images_per_second: Double(labels.count) / Swift.max(seconds, 1e-9))
-            try metrics.append(record)
+                nfe_forward: Int(forward.max()!), nfe_backward: Int(backward.max()!), seconds: seconds,
+                images_per_second: Double(globalIndices.count) / Swift.max(seconds, 1e-9))
+            if parallel.isDistributed {
+                record.ranks = parallel.communicator.size
+                record.nfe_forward_mean = forward.reduce(0, +) / Double(forward.count)
+                record.nfe_backward_mean = backward.reduce(0, +) / Double(backward.count)
+            }
+            try metrics?.append(record)
             progress(record)
+            try parallel.checkReplicas(model.parameters, iteration: i)
             if iteration % options.checkpointEvery == 0 || iteration == totalIterations { try saveCheckpoint() }
         }
     }

@@ -7,9 +7,12 @@ import Foundation
 /// data use), the number of dimensions, one big-endian `UInt32` per dimension, then the data in
 /// row-major order. Files may be gzip-compressed (`.gz`, detected by content).
 public struct IDXFile: Sendable, Equatable {
+    /// Extent of each dimension, e.g. `[60000, 28, 28]` for MNIST training images.
     public var shape: [Int]
+    /// The elements in row-major order (`shape`'s product of them).
     public var bytes: [UInt8]
 
+    /// An array of `shape` holding `bytes`; traps when the count does not match the shape.
     public init(shape: [Int], bytes: [UInt8]) {
         precondition(Self.elementCount(shape) == bytes.count, "IDXFile: \(bytes.count) bytes for shape \(shape)")
         self.shape = shape

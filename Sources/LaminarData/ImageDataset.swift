@@ -2,12 +2,18 @@ import Foundation
 
 /// Grey-scale images with labels in MNIST format (`[n, height, width]` bytes, labels 0–9).
 public struct ImageDataset: Sendable {
+    /// Pixels `[count, height, width]`, row-major, 0 (background) to 255.
     public var images: [UInt8]
+    /// Class of each image, 0–9, `[count]`.
     public var labels: [UInt8]
+    /// Number of images.
     public var count: Int
+    /// Rows per image (28 for MNIST).
     public var height: Int
+    /// Columns per image (28 for MNIST).
     public var width: Int
 
+    /// A data set of `count` images of `height × width`; traps when the array sizes disagree.
     public init(images: [UInt8], labels: [UInt8], count: Int, height: Int, width: Int) {
         precondition(images.count == count * height * width && labels.count == count, "ImageDataset: inconsistent sizes")
         (self.images, self.labels, self.count, self.height, self.width) = (images, labels, count, height, width)
@@ -26,11 +32,14 @@ public struct ImageDataset: Sendable {
 
 /// Training and test images of an MNIST-format directory.
 public struct ImageSplits: Sendable {
+    /// The training split.
     public var train: ImageDataset
+    /// The test split.
     public var test: ImageDataset
     /// How the split was made when the directory held only test files; nil otherwise.
     public var note: String?
 
+    /// Two splits and, when the split was derived rather than read, how.
     public init(train: ImageDataset, test: ImageDataset, note: String? = nil) {
         (self.train, self.test, self.note) = (train, test, note)
     }

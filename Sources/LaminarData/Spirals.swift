@@ -14,6 +14,7 @@ public struct SeriesExample: Sendable, Equatable {
     /// End of the observed window (the upper limit of the Poisson-process integral).
     public var windowEnd: Double
 
+    /// An example from its three series and the end of its observed window.
     public init(observed: IrregularSeries, interpolation: IrregularSeries, extrapolation: IrregularSeries, windowEnd: Double) {
         (self.observed, self.interpolation, self.extrapolation, self.windowEnd) = (observed, interpolation, extrapolation, windowEnd)
     }
@@ -30,6 +31,7 @@ public struct SeriesExample: Sendable, Equatable {
 /// times are `points` distinct instants drawn at random from the window's 100-point grid
 /// (all of them when `points = 100`), so each series has its own irregular times.
 public struct SpiralDataset: Sendable {
+    /// How many series, how densely and how noisily observed (`laminar latent --data spirals`).
     public struct Settings: Codable, Sendable, Equatable {
         /// Number of series.
         public var series: Int
@@ -40,10 +42,15 @@ public struct SpiralDataset: Sendable {
         /// Targets per series for the interpolation and extrapolation scores.
         public var targets: Int
 
+        /// Settings; by default 1000 series of 30 observations with noise σ = 0.3, scored on 50
+        /// targets per window.
         public init(series: Int = 1000, points: Int = 30, noise: Double = 0.3, targets: Int = 50) {
             (self.series, self.points, self.noise, self.targets) = (series, points, noise, targets)
         }
 
+        /// Checks the ranges (`series ≥ 1`, `points` in 1…100, `noise ≥ 0` and finite, `targets ≥ 1`).
+        ///
+        /// - Throws: ``DataError/mismatch(_:)`` naming the flag that is out of range.
         public func validate() throws {
             guard series >= 1 else { throw DataError.mismatch("spirals: --series must be ≥ 1, got \(series)") }
             guard (1...SpiralDataset.gridPoints).contains(points) else {
@@ -72,13 +79,18 @@ public struct SpiralDataset: Sendable {
         return (r * Foundation.cos(s) + 5, r * Foundation.sin(s))
     }
 
+    /// The settings the data set was generated with.
     public let settings: Settings
+    /// One example per series, in generation order.
     public let examples: [SeriesExample]
     /// Direction of each series (for plots).
     public let clockwise: [Bool]
     /// Curve parameter of each series' time 0.
     public let starts: [Double]
 
+    /// Generates the data set; identical `settings` and `seed` give identical data on every machine.
+    ///
+    /// - Throws: ``DataError/mismatch(_:)`` when the settings are out of range.
     public init(settings: Settings, seed: UInt64) throws {
         try settings.validate()
         self.settings = settings

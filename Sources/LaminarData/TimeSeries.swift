@@ -3,17 +3,21 @@ import Foundation
 /// One irregularly sampled multivariate series: observation times (strictly increasing), and
 /// per time a value and an observed flag per feature (missing cells are unobserved).
 public struct IrregularSeries: Sendable, Equatable {
+    /// The series' `series_id`.
     public var id: String
+    /// Observation times, strictly increasing.
     public var times: [Double]
     /// `values[i][f]`: feature `f` at `times[i]` (0 where unobserved).
     public var values: [[Double]]
     /// `mask[i][f]`: whether feature `f` was observed at `times[i]`.
     public var mask: [[Bool]]
 
+    /// A series from its parts (not validated).
     public init(id: String, times: [Double], values: [[Double]], mask: [[Bool]]) {
         (self.id, self.times, self.values, self.mask) = (id, times, values, mask)
     }
 
+    /// Number of features (0 for a series without observations).
     public var featureCount: Int { values.first?.count ?? 0 }
 }
 
@@ -21,6 +25,10 @@ public struct IrregularSeries: Sendable, Equatable {
 /// observation per row. Series need not share times; an empty feature cell is a missing value.
 /// Rows of one series must have strictly increasing times.
 public enum TimeSeriesCSV {
+    /// Reads and parses the file at `path`; series in order of first appearance.
+    ///
+    /// - Throws: ``DataError`` naming the file and line: missing file, bad header, ragged row,
+    ///   non-numeric or non-finite cell, times that do not increase within a series.
     public static func load(path: String) throws -> [IrregularSeries] {
         guard FileManager.default.fileExists(atPath: path) else { throw DataError.fileNotFound(path) }
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -3,15 +3,27 @@ import Foundation
 
 /// The 2-D toy distributions of FFJORD's experiments (Grathwohl et al. 2019, `toy_data.py`),
 /// with the same scales and noise so that log-likelihoods are comparable. Sampling uses only
-/// ``RandomGenerator``, so a seed fixes the points on every machine.
+/// `RandomGenerator`, so a seed fixes the points on every machine.
 public enum ToyDataset: String, CaseIterable, Sendable, Codable {
+    /// A mixture of eight isotropic Gaussians (σ = 0.5/1.414) centred on a circle of radius
+    /// 4/1.414; closed-form density.
     case eightGaussians = "8gaussians"
+    /// Uniform on the eight "on" squares of side 2 in [−4, 4)²; closed-form density (1/32 on the
+    /// squares).
     case checkerboard
+    /// Two interleaved spirals with uniform and Gaussian (σ = 0.1) noise.
     case twoSpirals = "2spirals"
+    /// Five curved arms (FFJORD's pinwheel: radial noise σ = 0.3, tangential σ = 0.1, then scaled by 2).
     case pinwheel
+    /// The 2-D Swiss roll: scikit-learn's `make_swiss_roll(noise = 1)`, columns (x, z), divided by 5.
     case swissroll
+    /// Two concentric circles of radii 3 and 1.5: scikit-learn's `make_circles(factor = 0.5,
+    /// noise = 0.08)` scaled by 3.
     case circles
+    /// Two interleaving half-circles: scikit-learn's `make_moons(noise = 0.1)`, scaled by 2 and
+    /// shifted by (−1, −0.2).
     case moons
+    /// Four concentric circles of radii 3, 2.25, 1.5 and 0.75 with Gaussian noise σ = 0.08.
     case rings
 
     /// `n` points, shape [n, 2].

@@ -3,6 +3,7 @@
 public enum BitmapFont {
     /// Glyph cell size, including one column and one row of spacing.
     public static let advance = 6
+    /// Vertical distance between lines of text: the 7-pixel glyph and two rows of spacing.
     public static let lineHeight = 9
 
     /// Each glyph: 7 rows of 5 pixels, `#` set.

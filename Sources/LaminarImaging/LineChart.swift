@@ -2,10 +2,15 @@ import Foundation
 
 /// One line of a ``LineChart``.
 public struct ChartSeries: Sendable {
+    /// Label in the legend.
     public var name: String
+    /// x coordinates of the points (in data units; the chart chooses the axis range).
     public var xs: [Double]
+    /// y coordinates of the points, one per `xs` entry.
     public var ys: [Double]
+    /// Line and marker colour (e.g. from ``LineChart/palette``).
     public var color: RGB
+    /// Draws the line dashed.
     public var dashed: Bool
     /// Square markers (else diamonds).
     public var squareMarkers: Bool

@@ -3,10 +3,14 @@ import Foundation
 
 /// Failures writing or reading pictures.
 public enum ImagingError: Error, CustomStringConvertible, Equatable {
+    /// The directory to write into does not exist.
     case directoryMissing(String)
+    /// The file cannot be created or libpng failed while writing it.
     case cannotWrite(path: String, reason: String)
+    /// The file cannot be opened or is not a PNG that libpng can decode.
     case cannotRead(path: String, reason: String)
 
+    /// What failed and on which path.
     public var description: String {
         switch self {
         case .directoryMissing(let d): return "directory \(d) does not exist"

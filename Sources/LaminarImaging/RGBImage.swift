@@ -1,6 +1,8 @@
 /// An 8-bit RGB picture, row-major from the top-left corner.
 public struct RGBImage: Sendable, Equatable {
+    /// Columns, in pixels.
     public let width: Int
+    /// Rows, in pixels.
     public let height: Int
     /// `3 · width · height` bytes: R, G, B of each pixel.
     public var pixels: [UInt8]
@@ -18,6 +20,7 @@ public struct RGBImage: Sendable, Equatable {
         }
     }
 
+    /// The pixel in column `x` and row `y` (row 0 at the top); both must lie inside the picture.
     public subscript(x: Int, y: Int) -> RGB {
         get {
             let i = 3 * (y * width + x)
@@ -67,7 +70,9 @@ public struct RGBImage: Sendable, Equatable {
 
 /// A colour.
 public struct RGB: Sendable, Equatable, Hashable {
+    /// Red, green and blue intensities, 0–255.
     public var r, g, b: UInt8
+    /// A colour from its red, green and blue intensities.
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
         self.r = r
         self.g = g

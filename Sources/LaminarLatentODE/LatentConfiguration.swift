@@ -1,5 +1,6 @@
 import Foundation
 import LaminarODE
+import LaminarSDE
 
 /// The time-series models of `laminar latent`.
 public enum LatentModelKind: String, Codable, Sendable, CaseIterable {
@@ -10,6 +11,9 @@ public enum LatentModelKind: String, Codable, Sendable, CaseIterable {
     case odeRNN = "odernn"
     /// The baseline: a GRU fed observations and time gaps, predicting the next observation.
     case rnn
+    /// Latent SDE (Li, Wong, Chen & Duvenaud 2020, §5): posterior and prior drifts with a
+    /// shared diagonal diffusion, trained on the ELBO with the path-space KL term.
+    case latentSDE = "latent-sde"
 
     /// Accepted names, for messages.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -48,13 +52,25 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
     /// Also model the observation times as a Poisson process with intensity λ(z(t)).
     public var poisson: Bool
     /// Solver, tolerances and gradient mode of the latent trajectory (and of the ODE-RNN
-    /// encoder); by default dopri5 at 1e-5 with backpropagation through the solver.
+    /// encoder); by default dopri5 at 1e-5 with backpropagation through the solver. Not used by
+    /// the latent SDE, whose solves take the `sde…` settings.
     public var solve: SolveSettings
+    /// Latent SDE: the SDE scheme (`euler`, `heun`, `midpoint`; the CLI's `--method`).
+    public var sdeScheme: String
+    /// Latent SDE: the fixed step of the SDE scheme; nil elsewhere.
+    public var sdeStep: Double?
+    /// Latent SDE: the gradient through the SDE solves, `backprop` or `adjoint` (the stochastic
+    /// adjoint; the CLI's `--gradient`).
+    public var sdeGradient: String
 
     public init(
         kind: LatentModelKind = .latentODE, features: Int = 2, latent: Int = 4, hidden: Int = 20, rnnHidden: Int = 25,
-        observationStd: Double = 0.3, poisson: Bool = false, solve: SolveSettings = SolveSettings(gradient: .backprop)
+        observationStd: Double = 0.3, poisson: Bool = false, solve: SolveSettings = SolveSettings(gradient: .backprop),
+        sdeScheme: String = "midpoint", sdeStep: Double? = nil, sdeGradient: String = "backprop"
     ) {
+        self.sdeScheme = sdeScheme
+        self.sdeStep = sdeStep
+        self.sdeGradient = sdeGradient
         self.kind = kind
         self.features = features
         self.latent = latent
@@ -65,17 +81,34 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         self.solve = solve
     }
 
-    enum CodingKeys: String, CodingKey { case kind, features, latent, hidden, rnnHidden, observationStd, poisson }
+    enum CodingKeys: String, CodingKey {
+        case kind, features, latent, hidden, rnnHidden, observationStd, poisson
+        case sdeScheme, sdeStep, sdeGradient, method, gradient
+    }
 
     /// Decodes the JSON of a checkpoint; the solve settings are flat keys of the same object.
+    /// A latent SDE's settings are `sdeScheme`, `sdeStep` and `sdeGradient`; checkpoints that
+    /// named the scheme and its gradient in `method` and `gradient` decode too.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(LatentModelKind.self, forKey: .kind)
+        var solve: SolveSettings
+        var sdeScheme = try c.decodeIfPresent(String.self, forKey: .sdeScheme)
+        var sdeGradient = try c.decodeIfPresent(String.self, forKey: .sdeGradient)
+        if kind == .latentSDE {
+            solve = (try? SolveSettings(from: decoder)) ?? SolveSettings(gradient: .backprop)
+            if sdeScheme == nil { sdeScheme = try c.decodeIfPresent(String.self, forKey: .method) }
+            if sdeGradient == nil { sdeGradient = try c.decodeIfPresent(String.self, forKey: .gradient) }
+        } else {
+            solve = try SolveSettings(from: decoder)
+        }
         self.init(
-            kind: try c.decode(LatentModelKind.self, forKey: .kind), features: try c.decode(Int.self, forKey: .features),
+            kind: kind, features: try c.decode(Int.self, forKey: .features),
             latent: try c.decode(Int.self, forKey: .latent), hidden: try c.decode(Int.self, forKey: .hidden),
             rnnHidden: try c.decode(Int.self, forKey: .rnnHidden),
             observationStd: try c.decode(Double.self, forKey: .observationStd), poisson: try c.decode(Bool.self, forKey: .poisson),
-            solve: try SolveSettings(from: decoder))
+            solve: solve, sdeScheme: sdeScheme ?? "midpoint", sdeStep: try c.decodeIfPresent(Double.self, forKey: .sdeStep),
+            sdeGradient: sdeGradient ?? "backprop")
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,6 +120,11 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         try c.encode(rnnHidden, forKey: .rnnHidden)
         try c.encode(observationStd, forKey: .observationStd)
         try c.encode(poisson, forKey: .poisson)
+        if kind == .latentSDE {
+            try c.encode(sdeScheme, forKey: .sdeScheme)
+            try c.encodeIfPresent(sdeStep, forKey: .sdeStep)
+            try c.encode(sdeGradient, forKey: .sdeGradient)
+        }
         try solve.encode(to: encoder)
     }
 
@@ -98,6 +136,23 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
         guard rnnHidden >= 1, rnnHidden <= 65536 else { throw fail("--rnn-hidden must be in 1…65536, got \(rnnHidden)") }
         guard observationStd > 0, observationStd.isFinite else {
             throw fail("--obs-std must be a positive number, got \(observationStd)")
+        }
+        if kind == .latentSDE {
+            guard let scheme = SDEScheme.named(sdeScheme) else {
+                throw fail("--method \(sdeScheme) is not an SDE scheme; use \(SDEScheme.all.map(\.name).joined(separator: ", "))")
+            }
+            guard let step = sdeStep, step > 0, step.isFinite else {
+                throw fail("--sde-step must be a positive number, got \(sdeStep.map { "\($0)" } ?? "none")")
+            }
+            guard let g = SDEGradientMethod(rawValue: sdeGradient) else {
+                throw fail("--gradient \(sdeGradient): a latent SDE takes backprop or adjoint")
+            }
+            if g == .adjoint && scheme.calculus != .stratonovich {
+                throw fail("--gradient adjoint needs a Stratonovich scheme (heun or midpoint), not \(sdeScheme)")
+            }
+            if scheme.kind == .milstein { throw fail("--method \(sdeScheme): the latent SDE takes euler, heun or midpoint") }
+            if poisson { throw fail("--poisson needs a latent ODE model (latent-ode or odernn), not latent-sde") }
+            return
         }
         do { try solve.validate() } catch { throw fail("\(error)") }
         if poisson && kind == .rnn { throw fail("--poisson needs a latent ODE model (latent-ode or odernn), not rnn") }

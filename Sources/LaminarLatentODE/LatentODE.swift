@@ -153,7 +153,8 @@ public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
     }
 
     public func loss(_ batch: SeriesBatch<Scalar>, using rng: inout RandomGenerator) throws -> SeriesLoss<Scalar> {
-        let noise = Tensor<Scalar>.randomNormal([batch.count, configuration.latent], using: &rng)
+        // In a data-parallel step: this shard's rows of the global batch's noise.
+        let noise: Tensor<Scalar> = BatchShard.perRow([batch.count, configuration.latent]) { .randomNormal($0, using: &rng) }
         return try loss(batch, noise: noise)
     }
 

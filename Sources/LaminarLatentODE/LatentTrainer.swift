@@ -1,5 +1,6 @@
 import Foundation
 import LaminarData
+import LaminarDistributed
 import LaminarNN
 
 /// One line of a latent run's `metrics.jsonl`.
@@ -12,6 +13,11 @@ public struct LatentRecord: Codable, Sendable {
     public var nfe_forward: Int
     public var nfe_backward: Int
     public var seconds: Double
+    /// Data-parallel runs: the number of ranks; `nfe_forward`/`nfe_backward` are then the
+    /// largest count over the ranks and these the means.
+    public var ranks: Int?
+    public var nfe_forward_mean: Double?
+    public var nfe_backward_mean: Double?
 }
 
 /// Iterations, batches and optimisation of a latent run.
@@ -42,6 +48,10 @@ public struct LatentTrainingOptions: Codable, Sendable, Equatable {
 /// Trains a ``SeriesModel`` with Adam on random batches that depend only on
 /// `(seed, iteration)`, with atomic checkpoints (parameters, optimizer state, metadata) and
 /// an exact `--resume`.
+///
+/// Data parallel (``parallel`` over several ranks): each rank fits its ``BatchShard`` of the
+/// global batch's series with the matching rows of the global batch's reparameterisation
+/// noise; gradients meet in one all-reduce; rank 0 alone writes files.
 public final class LatentTrainer {
     public let model: any SeriesModel<Float>
     public let options: LatentTrainingOptions
@@ -50,11 +60,14 @@ public final class LatentTrainer {
     public let metadata: [String: String]
     private let optimizer: Adam<Float>
     public private(set) var iteration = 0
+    /// The ranks this run is spread over (one process by default).
+    public let parallel: DataParallel<Float>
 
     public init(
         model: any SeriesModel<Float>, options: LatentTrainingOptions, data: [SeriesExample], directory: URL,
-        metadata: [String: String]
+        metadata: [String: String], parallel: DataParallel<Float> = DataParallel()
     ) throws {
+        self.parallel = parallel
         try options.validate()
         guard !data.isEmpty else { throw LatentError.invalidConfiguration("the training set is empty") }
         self.model = model
@@ -76,43 +89,69 @@ public final class LatentTrainer {
         return (order.prefix(min(options.batchSize, data.count)).map { data[$0] }, rng)
     }
 
+    /// Writes the checkpoint atomically (rank 0 only).
     public func saveCheckpoint() throws {
+        guard parallel.isRoot else { return }
         try TrainingCheckpoint.save(
             to: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata, iteration: iteration)
     }
 
+    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
     public func resume() throws {
-        iteration = try TrainingCheckpoint.resume(
-            from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
-            mismatch: { LatentError.resumeMismatch($0) })
+        iteration = try parallel.communicator.decidedOnRoot {
+            try TrainingCheckpoint.resume(
+                from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
+                mismatch: { LatentError.resumeMismatch($0) })
+        }
+        try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer)
     }
 
     /// Trains to `options.iterations`; `shouldStop` is polled between iterations.
     public func train(shouldStop: () -> Bool = { false }, progress: (LatentRecord) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
+        var metrics: MetricsLog? = nil
+        if parallel.isRoot {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
+        }
+        if iteration == 0 { try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer) }
         while iteration < options.iterations {
-            if shouldStop() {
+            if try parallel.agree([shouldStop()])[0] {  // every rank stops at the same iteration
                 try saveCheckpoint()
                 throw LatentError.interrupted(iteration: iteration)
             }
             let i = iteration + 1
             let start = Date()
             var (examples, rng) = batch(i)
-            let batch = SeriesBatch<Float>(examples)
-            let (terms, grads) = try withGradient { () throws -> (SeriesLoss<Float>, [Tensor<Float>]) in
-                let terms = try model.loss(batch, using: &rng)
-                return (terms, gradients(of: terms.loss, wrt: model.parameters).map(\.value))
+            // Data parallel: this rank's series of the global batch, and (through
+            // BatchShard.current) its rows of the global batch's noise.
+            let shard = try parallel.shard(globalCount: examples.count)
+            let batch = SeriesBatch<Float>(Array(examples[shard.rows]))
+            let (terms, localGradients) = try BatchShard.$current.withValue(shard) {
+                try withGradient { () throws -> (SeriesLoss<Float>, [Tensor<Float>]) in
+                    let terms = try model.loss(batch, using: &rng)
+                    return (terms, gradients(of: terms.loss, wrt: model.parameters).map(\.value))
+                }
             }
-            let loss = Double(terms.loss.value.scalar)
+            var grads = localGradients
+            let totals = try parallel.reduce(
+                &grads, shard: shard, means: [Double(terms.loss.value.scalar), terms.logLikelihood, terms.kl, terms.poisson],
+                perRank: [Double(terms.nfe), Double(terms.backwardNFE)])
+            let loss = totals.means[0]
             guard loss.isFinite, grads.allSatisfy({ $0.isFinite }) else { throw LatentError.diverged(iteration: i) }
             optimizer.step(gradients: grads)
             iteration = i
-            let record = LatentRecord(
-                iteration: i, loss: loss, log_likelihood: terms.logLikelihood, kl: terms.kl, poisson: terms.poisson,
-                nfe_forward: terms.nfe, nfe_backward: terms.backwardNFE, seconds: Date().timeIntervalSince(start))
-            try metrics.append(record)
+            let (forward, backward) = (totals.perRank[0], totals.perRank[1])
+            var record = LatentRecord(
+                iteration: i, loss: loss, log_likelihood: totals.means[1], kl: totals.means[2], poisson: totals.means[3],
+                nfe_forward: Int(forward.max()!), nfe_backward: Int(backward.max()!), seconds: Date().timeIntervalSince(start))
+            if parallel.isDistributed {
+                record.ranks = parallel.communicator.size
+                record.nfe_forward_mean = forward.reduce(0, +) / Double(forward.count)
+                record.nfe_backward_mean = backward.reduce(0, +) / Double(backward.count)
+            }
+            try metrics?.append(record)
             progress(record)
+            try parallel.checkReplicas(model.parameters, iteration: i)
             if iteration % options.checkpointEvery == 0 || iteration == options.iterations { try saveCheckpoint() }
         }
     }

@@ -60,5 +60,6 @@ public func makeSeriesModel(_ configuration: LatentConfiguration, seed: UInt64) 
     switch configuration.kind {
     case .latentODE, .odeRNN: return LatentODE<Float>(configuration, using: &rng)
     case .rnn: return RNNBaseline<Float>(configuration, using: &rng)
+    case .latentSDE: return LatentSDE<Float>(configuration, using: &rng)
     }
 }

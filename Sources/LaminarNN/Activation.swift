@@ -8,6 +8,8 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     /// All accepted names.
     public static var allNames: [String] { allCases.map(\.rawValue) }
 
+    /// Applies the nonlinearity elementwise (differentiable, also twice: see the functions of
+    /// `LaminarAutodiff` each case calls).
     public func callAsFunction<S>(_ x: Variable<S>) -> Variable<S> {
         switch self {
         case .tanh: return LaminarAutodiff.tanh(x)
@@ -23,7 +25,9 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
 
 /// A malformed hidden-dimension string.
 public struct HiddenDimsError: Error, CustomStringConvertible, Equatable {
+    /// The text that failed to parse.
     public let input: String
+    /// What was wrong, with an example of a valid list.
     public var description: String {
         "'\(input)' is not a list of positive widths separated by '-', e.g. 64-64-64"
     }

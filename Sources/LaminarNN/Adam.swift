@@ -2,18 +2,28 @@
 /// the square root, and `weightDecay` as an L2 term added to the gradient (`torch.optim.Adam`),
 /// or decoupled from it when `decoupledWeightDecay` is set (AdamW, Loshchilov & Hutter 2019).
 public final class Adam<Scalar: TensorScalar> {
+    /// The leaves updated in place by ``step(gradients:)``, in the order gradients are passed.
     public let parameters: [Variable<Scalar>]
+    /// Step size `lr` (may be changed between steps by a schedule).
     public var learningRate: Double
+    /// Decay rate `β₁` of the first-moment (mean) estimate.
     public var beta1: Double
+    /// Decay rate `β₂` of the second-moment (uncentred variance) estimate.
     public var beta2: Double
+    /// `ε` added to `√v̂` in the denominator.
     public var epsilon: Double
+    /// Weight-decay coefficient `λ` (0: none).
     public var weightDecay: Double
+    /// `false`: `λ·p` is added to the gradient (L2, `torch.optim.Adam`); `true`: the parameters
+    /// are multiplied by `1 − lr·λ` before the update (AdamW).
     public var decoupledWeightDecay: Bool
     /// Steps taken.
     public private(set) var stepCount = 0
     private var m: [Tensor<Scalar>]
     private var v: [Tensor<Scalar>]
 
+    /// An optimizer for `parameters` with PyTorch's defaults (`lr` 1e-3, β = (0.9, 0.999),
+    /// `ε` 1e-8, no weight decay); moments start at zero.
     public init(
         parameters: [Variable<Scalar>], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
         epsilon: Double = 1e-8, weightDecay: Double = 0, decoupledWeightDecay: Bool = false

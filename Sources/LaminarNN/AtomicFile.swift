@@ -4,6 +4,10 @@ import Foundation
 /// disk (`fsync`), rename it over the target, and sync the directory. A kill at any moment
 /// leaves either the old file or the new one, never a partial file.
 public enum AtomicFile {
+    /// Replaces the file at `url` with `bytes`, atomically and durably.
+    ///
+    /// - Throws: ``CheckpointError/io(path:reason:)`` when the temporary file cannot be created,
+    ///   written or renamed (a temporary file that was created is removed).
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         let directory = url.deletingLastPathComponent().path
         let temporary = "\(directory)/.\(url.lastPathComponent).tmp-\(getpid())"

@@ -27,6 +27,7 @@ public struct Checkpoint<Scalar: TensorScalar> {
         self.init(tensors: tensors, metadata: file.metadata)
     }
 
+    /// A checkpoint from tensors and metadata in memory.
     public init(tensors: [String: Tensor<Scalar>], metadata: [String: String]) {
         self.tensors = tensors
         self.metadata = metadata

@@ -1,16 +1,26 @@
 /// Failures reading or applying a checkpoint; each names the file or tensor and what was
 /// expected.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The checkpoint file does not exist.
     case fileNotFound(String)
+    /// Reading or (atomically) writing the file failed; `reason` carries the system's message.
     case io(path: String, reason: String)
+    /// The file is shorter than its header or a tensor's offsets require.
     case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    /// The safetensors header is missing, implausibly long or not a JSON object of tensor entries.
     case invalidHeader(path: String, reason: String)
+    /// A tensor's dtype cannot be read or converted.
     case unsupportedDType(name: String, dtype: String)
+    /// A tensor's shape or `data_offsets` are invalid, overlap, or disagree with its byte count.
     case badOffsets(name: String, reason: String)
+    /// A parameter (or optimizer state) the model needs is not in the checkpoint.
     case missingTensor(String)
+    /// The checkpoint holds a parameter the model does not have.
     case unexpectedTensor(String)
+    /// A stored tensor's shape differs from the parameter's.
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
+    /// The file or tensor, what was found, and the likely cause.
     public var description: String {
         switch self {
         case .fileNotFound(let p): return "checkpoint \(p) does not exist"

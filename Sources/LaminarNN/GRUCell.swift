@@ -8,9 +8,13 @@
 ///
 /// `weight_ih` is [3H, I] and `weight_hh` is [3H, H], gates stacked in the order r, z, n.
 public final class GRUCell<Scalar: TensorScalar>: Layer {
+    /// Input-to-hidden weights `[W_ir; W_iz; W_in]`, [3H, I].
     public let weightIH: Variable<Scalar>
+    /// Hidden-to-hidden weights `[W_hr; W_hz; W_hn]`, [3H, H].
     public let weightHH: Variable<Scalar>
+    /// Input-to-hidden biases `[b_ir; b_iz; b_in]`, [3H].
     public let biasIH: Variable<Scalar>
+    /// Hidden-to-hidden biases `[b_hr; b_hz; b_hn]`, [3H].
     public let biasHH: Variable<Scalar>
 
     /// Weights and biases `U(−1/√H, 1/√H)` as PyTorch does.
@@ -26,9 +30,12 @@ public final class GRUCell<Scalar: TensorScalar>: Layer {
         biasHH = uniform([3 * hiddenSize])
     }
 
+    /// Input features `I`.
     public var inputSize: Int { weightIH.shape[1] }
+    /// Hidden features `H`.
     public var hiddenSize: Int { weightHH.shape[1] }
 
+    /// `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` (PyTorch's names).
     public var namedParameters: [(String, Variable<Scalar>)] {
         [("weight_ih", weightIH), ("weight_hh", weightHH), ("bias_ih", biasIH), ("bias_hh", biasHH)]
     }

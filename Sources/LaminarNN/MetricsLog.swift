@@ -7,6 +7,8 @@ public final class MetricsLog {
     private let handle: FileHandle
     private let encoder: JSONEncoder
 
+    /// Opens the log at `url` for a run that continues after `iteration` completed iterations:
+    /// keeps the file's first `iteration` lines and appends after them.
     public init(url: URL, keepingFirst iteration: Int) throws {
         var kept = Data()
         if iteration > 0, let old = FileManager.default.contents(atPath: url.path) {
@@ -21,6 +23,7 @@ public final class MetricsLog {
 
     deinit { try? handle.close() }
 
+    /// Appends `record` as one line of JSON (keys sorted).
     public func append<Record: Encodable>(_ record: Record) throws {
         var line = try encoder.encode(record)
         line.append(0x0A)

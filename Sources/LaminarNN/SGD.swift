@@ -1,13 +1,19 @@
 /// Stochastic gradient descent with momentum (PyTorch's `torch.optim.SGD` semantics:
 /// `v ← μv + g`, step `v`, or `g + μv` with Nesterov), optional L2 weight decay.
 public final class SGD<Scalar: TensorScalar> {
+    /// The leaves updated in place by ``step(gradients:)``, in the order gradients are passed.
     public let parameters: [Variable<Scalar>]
+    /// Step size `lr`.
     public var learningRate: Double
+    /// Momentum `μ` (0: plain gradient descent, no velocity kept).
     public var momentum: Double
+    /// Nesterov momentum: step along `g + μv` instead of `v`.
     public var nesterov: Bool
+    /// L2 weight decay `λ`: `λ·p` is added to the gradient (0: none).
     public var weightDecay: Double
     private var velocity: [Tensor<Scalar>]?
 
+    /// An optimizer for `parameters`; the velocity starts as the first gradient, as in PyTorch.
     public init(parameters: [Variable<Scalar>], learningRate: Double, momentum: Double = 0, nesterov: Bool = false,
                 weightDecay: Double = 0) {
         self.parameters = parameters
@@ -17,6 +23,8 @@ public final class SGD<Scalar: TensorScalar> {
         self.weightDecay = weightDecay
     }
 
+    /// One update `p ← p − lr·d` with `gradients` (one per parameter, same shapes), where `d` is
+    /// the gradient, the velocity, or the Nesterov direction.
     public func step(gradients: [Tensor<Scalar>]) {
         precondition(gradients.count == parameters.count, "SGD: \(gradients.count) gradients for \(parameters.count) parameters")
         var v = velocity ?? []

@@ -6,7 +6,9 @@ import Foundation
 public struct SafetensorsFile: Sendable {
     /// One stored tensor.
     public struct Entry: Sendable {
+        /// The safetensors dtype name (`F32`, `F64`, `I64`, `U8`, …).
         public var dtype: String
+        /// Extent of each axis.
         public var shape: [Int]
         /// Raw little-endian bytes.
         public var bytes: [UInt8]
@@ -14,6 +16,7 @@ public struct SafetensorsFile: Sendable {
 
     /// Tensors by name, and their order in the file.
     public var entries: [String: Entry]
+    /// Tensor names in the order of their data in the file.
     public var order: [String]
     /// String metadata (`__metadata__`).
     public var metadata: [String: String]

@@ -28,14 +28,18 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         }
     }
 
+    /// The steps, applied first to last.
     public let steps: [Step]
 
+    /// A stack of `steps`, applied in order.
     public init(_ steps: [Step]) { self.steps = steps }
 
+    /// Each step's parameters prefixed with its position (`0.weight`, `2.bias`, …).
     public var namedParameters: [(String, Variable<Scalar>)] {
         steps.enumerated().flatMap { i, step in prefixed("\(i)", step.parameters) }
     }
 
+    /// Applies the steps in order to `x`; shapes are whatever the steps take and return.
     public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
         steps.reduce(x) { h, step in step.apply(h) }
     }

@@ -1,16 +1,22 @@
 /// FFJORD's `ConcatSquashLinear`: `(W x + b) ⊙ σ(W_g t + b_g) + W_b t` — time gates and shifts
 /// every output feature (Grathwohl et al. 2019).
 public final class ConcatSquashLinear<Scalar: TensorScalar>: AffineTimeConditionedLayer {
+    /// The map `W x + b` on the input, [out, in].
     public let layer: Linear<Scalar>
+    /// `W_g t + b_g`: the gate's pre-activation, one per output feature (1 → out).
     public let hyperGate: Linear<Scalar>
+    /// `W_b t`: the time-dependent shift, one per output feature (1 → out, no bias).
     public let hyperBias: Linear<Scalar>
 
+    /// A layer from `inputSize` to `outputSize` features, each of its three maps initialised as
+    /// ``Linear``.
     public init(inputSize: Int, outputSize: Int, using rng: inout RandomGenerator) {
         layer = Linear(inputSize: inputSize, outputSize: outputSize, using: &rng)
         hyperBias = Linear(inputSize: 1, outputSize: outputSize, bias: false, using: &rng)
         hyperGate = Linear(inputSize: 1, outputSize: outputSize, using: &rng)
     }
 
+    /// `_layer.*`, `_hyper_bias.weight`, `_hyper_gate.*` (FFJORD's names).
     public var namedParameters: [(String, Variable<Scalar>)] {
         prefixed("_layer", layer.namedParameters) + prefixed("_hyper_bias", hyperBias.namedParameters)
             + prefixed("_hyper_gate", hyperGate.namedParameters)
@@ -34,6 +40,7 @@ public final class ConcatSquashLinear<Scalar: TensorScalar>: AffineTimeCondition
         return sigmoid(pre)
     }
 
+    /// `W(t) = diag(σ) W` and `b(t) = b ⊙ σ + W_b t` with `σ = σ(W_g t + b_g)`, on plain tensors.
     public func affineValue(t: Scalar) -> (weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
         let out = layer.outputSize
         let s = gate(t)
@@ -61,12 +68,15 @@ public final class ConcatSquashLinear<Scalar: TensorScalar>: AffineTimeCondition
 
 /// FFJORD's `ConcatLinear`: `W [x, t] + b` (time appended as an input feature).
 public final class ConcatLinear<Scalar: TensorScalar>: AffineTimeConditionedLayer {
+    /// `[W_x | w_t]`, [out, in + 1]: the input weights and the time column.
     public let layer: Linear<Scalar>
 
+    /// A layer from `inputSize` to `outputSize` features (a ``Linear`` with one extra input for `t`).
     public init(inputSize: Int, outputSize: Int, using rng: inout RandomGenerator) {
         layer = Linear(inputSize: inputSize + 1, outputSize: outputSize, using: &rng)
     }
 
+    /// `_layer.weight`, `_layer.bias` (FFJORD's names).
     public var namedParameters: [(String, Variable<Scalar>)] { prefixed("_layer", layer.namedParameters) }
 
     /// `W [x, t] + b = x W_xᵀ + (b + t·w_t)` with `W = [W_x | w_t]`.
@@ -76,6 +86,7 @@ public final class ConcatLinear<Scalar: TensorScalar>: AffineTimeConditionedLaye
         return (layer.weight.slice(axis: 1, 0..<inputs), layer.bias.map { $0 + timeColumn } ?? timeColumn)
     }
 
+    /// `W(t) = W_x` and `b(t) = b + t·w_t`, on plain tensors.
     public func affineValue(t: Scalar) -> (weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
         let inputs = layer.weight.shape[1] - 1, out = layer.weight.shape[0]
         let timeColumn = layer.weight.value.slice(axis: 1, inputs..<(inputs + 1)).reshaped([out]) * t
@@ -93,22 +104,28 @@ public final class ConcatLinear<Scalar: TensorScalar>: AffineTimeConditionedLaye
 
 /// FFJORD's `IgnoreLinear`: `W x + b`; time is ignored (autonomous dynamics).
 public final class IgnoreLinear<Scalar: TensorScalar>: AffineTimeConditionedLayer {
+    /// `W x + b`, [out, in].
     public let layer: Linear<Scalar>
 
+    /// A layer from `inputSize` to `outputSize` features.
     public init(inputSize: Int, outputSize: Int, using rng: inout RandomGenerator) {
         layer = Linear(inputSize: inputSize, outputSize: outputSize, using: &rng)
     }
 
+    /// `_layer.weight`, `_layer.bias` (FFJORD's names).
     public var namedParameters: [(String, Variable<Scalar>)] { prefixed("_layer", layer.namedParameters) }
 
+    /// `W` and `b` themselves: constant in `t`.
     public func affine(t: Variable<Scalar>) -> (weight: Variable<Scalar>, bias: Variable<Scalar>?) {
         (layer.weight, layer.bias)
     }
 
+    /// `W` and `b` as tensors.
     public func affineValue(t: Scalar) -> (weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
         (layer.weight.value, layer.bias?.value)
     }
 
+    /// The gradients pass through unchanged (`W̄`, and `b̄` when the layer has a bias).
     public func affinePullback(t: Scalar, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> [Tensor<Scalar>] {
         layer.bias == nil ? [weight] : [weight, bias ?? Tensor(zeros: [layer.outputSize])]
     }
@@ -129,6 +146,7 @@ public protocol AffineTimeConditionedLayer<Scalar>: TimeConditionedLayer {
 }
 
 extension AffineTimeConditionedLayer {
+    /// `x` [n, in], `t` rank 0 → `x W(t)ᵀ + b(t)`, [n, out]: one matrix product on the batch.
     public func callAsFunction(t: Variable<Scalar>, x: Variable<Scalar>) -> Variable<Scalar> {
         let a = affine(t: t)
         return linear(x, weight: a.weight, bias: a.bias)

@@ -2,8 +2,11 @@ import Foundation
 
 /// An accepted step: it starts at `(t, y)` and has signed size `h`.
 public struct StepRecord<Y> {
+    /// Start time of the step.
     public var t: Double
+    /// Signed step size (negative when integrating backwards); the step ends at `t + h`.
     public var h: Double
+    /// State at `t`.
     public var y: Y
 }
 
@@ -13,6 +16,7 @@ public struct ODESolution<Y> {
     public var times: [Double]
     /// `states[k]` is the state at `times[k]`; `states[0]` is the initial state.
     public var states: [Y]
+    /// Evaluations of the right-hand side and accepted/rejected steps of this solve.
     public var stats: ODEStats
     /// Every accepted step, in order, when `recordSteps` was set.
     public var steps: [StepRecord<Y>]?
@@ -30,6 +34,7 @@ public struct ODESolution<Y> {
 /// - Throws: ``ODEError``: step-size underflow, non-finite state or derivative, too many steps,
 ///   non-monotone times, invalid options.
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 public func integrate<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, y0: Y, times: [Double], options: ODEOptions = ODEOptions(),
     recordSteps: Bool = false
@@ -51,7 +56,11 @@ public func integrate<Y: ODEState>(
     var nfe = 0
     func counted(_ t: Double, _ y: Y) throws -> Y {
         nfe += 1
-        return try f(t, y)
+        let dy = try f(t, y)
+        if nfe == 1, let difference = y0.shapeDifference(dy) {
+            throw ODEError.stateShapeMismatch(t: t, detail: difference)
+        }
+        return dy
     }
     if options.method.isAdaptive {
         try integrateAdaptive(counted, y0: y0, times: times, direction: direction, options: options,
@@ -66,6 +75,7 @@ public func integrate<Y: ODEState>(
 }
 
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 private func integrateAdaptive<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, y0: Y, times: [Double], direction: Double, options: ODEOptions,
     stats: inout ODEStats, solution: inout ODESolution<Y>
@@ -207,6 +217,7 @@ private func integrateFixed<Y: ODEState>(
 /// Hairer, Nørsett & Wanner's starting step (Solving ODEs I, II.4): two estimates from the
 /// scaled norms of y₀, f₀ and a difference quotient of f; costs one evaluation.
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 func initialStep<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, t0: Double, y0: Y, f0: Y, direction: Double, order: Int, options: ODEOptions
 ) throws -> Double {

@@ -33,12 +33,14 @@ public enum GradientMethod: Sendable, Equatable {
 public struct AdjointOptions: Sendable, Equatable {
     /// Tolerances of the backward solve; `nil` uses the forward solve's.
     public var rtol: Double?
+    /// Absolute tolerance of the backward solve; `nil` uses the forward solve's.
     public var atol: Double?
     /// Exclude the parameter adjoint `a_θ` from the error norm (Kidger, Chen & Lyons 2021,
     /// "Hey, that's not an ODE"): it does not feed back into the dynamics, so its error need not
     /// control the step size. Cuts backward NFE, often by 40 % or more.
     public var seminorm: Bool
 
+    /// Adjoint options; by default the forward tolerances and the seminorm.
     public init(rtol: Double? = nil, atol: Double? = nil, seminorm: Bool = true) {
         self.rtol = rtol
         self.atol = atol
@@ -50,11 +52,14 @@ public struct AdjointOptions: Sendable, Equatable {
 public final class BackwardStats: @unchecked Sendable {
     /// Function evaluations of the backward pass (adjoint solve, or re-run steps).
     public internal(set) var nfe = 0
+    /// Accepted steps of the backward solve (or of the re-run steps).
     public internal(set) var acceptedSteps = 0
+    /// Rejected steps of the backward solve.
     public internal(set) var rejectedSteps = 0
     /// Set when the backward solve failed (its gradients are then NaN, so training stops on a
     /// non-finite gradient and can report this message).
     public internal(set) var failure: String?
+    /// Empty statistics, filled in by the backward pass.
     public init() {}
 }
 
@@ -87,7 +92,7 @@ public func odeint<D: Dynamics>(
     _ f: D, _ y0: [Variable<D.Scalar>], times: Variable<D.Scalar>,
     options: ODEOptions = ODEOptions(), gradient: GradientMethod = .adjoint
 ) throws -> ODEIntResult<D.Scalar> {
-    precondition(times.rank == 1 && times.count >= 2, "odeint: times must be a rank-1 variable with ≥ 2 entries")
+    guard times.rank == 1, times.count >= 2 else { throw ODEError.tooFewOutputTimes(count: times.rank == 1 ? times.count : 0) }
     let t = times.value.scalars.map(Double.init)
     guard times.requiresGradient && GradientMode.isRecording else {
         return try solveDifferentiable(f, y0, times: t, options: options, gradient: gradient)
@@ -107,7 +112,8 @@ public func odeint<D: Dynamics>(
     _ f: D, _ y0: [Variable<D.Scalar>], times: [Double],
     options: ODEOptions = ODEOptions(), gradient: GradientMethod = .adjoint
 ) throws -> ODEIntResult<D.Scalar> {
-    try solveDifferentiable(f, y0, times: times, options: options, gradient: gradient)
+    guard times.count >= 2 else { throw ODEError.tooFewOutputTimes(count: times.count) }
+    return try solveDifferentiable(f, y0, times: times, options: options, gradient: gradient)
 }
 
 /// Dispatches to the gradient mode; differentiable with respect to `y0` and `f.parameters`.

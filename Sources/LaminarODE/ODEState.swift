@@ -13,6 +13,10 @@ public protocol ODEState {
     static func errorComponents(error: Self, y0: Self, y1: Self, rtol: Double, atol: Double) -> [ErrorComponent]
     /// False if any element is NaN or infinite.
     var isFinite: Bool { get }
+    /// How `other` differs in shape from `self` (e.g. "length 3 instead of 2"), or nil when the
+    /// two have the same layout. The solver checks the first derivative against the initial
+    /// state with it, so a right-hand side of the wrong shape is a typed error, not a trap.
+    func shapeDifference(_ other: Self) -> String?
 }
 
 /// Error statistics of one state component.
@@ -24,6 +28,7 @@ public struct ErrorComponent: Sendable, Equatable {
     /// Number of elements.
     public var count: Int
 
+    /// Statistics of one component of `count` scaled errors.
     public init(sumOfSquares: Double, maxAbs: Double, count: Int) {
         self.sumOfSquares = sumOfSquares
         self.maxAbs = maxAbs
@@ -84,6 +89,10 @@ extension Array: ODEState where Element == Double {
     }
 
     public var isFinite: Bool { allSatisfy { $0.isFinite } }
+
+    public func shapeDifference(_ other: [Double]) -> String? {
+        other.count == count ? nil : "length \(other.count) instead of \(count)"
+    }
 }
 
 extension Tensor: ODEState {
@@ -113,12 +122,18 @@ extension Tensor: ODEState {
         }
         return [ErrorComponent(sumOfSquares: stats.sumOfSquares, maxAbs: stats.maxAbs, count: error.count)]
     }
+
+    public func shapeDifference(_ other: Tensor) -> String? {
+        other.shape == shape ? nil : "shape \(other.shape) instead of \(shape)"
+    }
 }
 
 /// A state made of several tensors of any shapes (an augmented state).
 public struct TensorList<Scalar: TensorScalar>: ODEState {
+    /// The components, each of any shape (e.g. `[z ([n, d]), Δlog p ([n, 1])]`).
     public var components: [Tensor<Scalar>]
 
+    /// A state of `components`.
     public init(_ components: [Tensor<Scalar>]) { self.components = components }
 
     public static func combine(_ base: TensorList, _ coefficients: [Double], _ terms: [TensorList]) -> TensorList {
@@ -137,13 +152,19 @@ public struct TensorList<Scalar: TensorScalar>: ODEState {
     }
 
     public var isFinite: Bool { components.allSatisfy(\.isFinite) }
+
+    public func shapeDifference(_ other: TensorList) -> String? {
+        componentShapeDifference(components.map(\.shape), other.components.map(\.shape))
+    }
 }
 
 /// A state made of graph variables: every combination is recorded, so the solve can be
 /// differentiated by back-propagation. Error control reads the values only.
 public struct VariableList<Scalar: TensorScalar>: ODEState {
+    /// The components as graph variables.
     public var components: [Variable<Scalar>]
 
+    /// A state of `components`; solving on it records every solver operation.
     public init(_ components: [Variable<Scalar>]) { self.components = components }
 
     public static func combine(_ base: VariableList, _ coefficients: [Double], _ terms: [VariableList]) -> VariableList {
@@ -167,4 +188,19 @@ public struct VariableList<Scalar: TensorScalar>: ODEState {
     }
 
     public var isFinite: Bool { components.allSatisfy { $0.value.isFinite } }
+
+    public func shapeDifference(_ other: VariableList) -> String? {
+        componentShapeDifference(components.map(\.shape), other.components.map(\.shape))
+    }
+}
+
+/// The first difference between two lists of component shapes, for ``ODEState/shapeDifference(_:)``.
+func componentShapeDifference(_ expected: [[Int]], _ given: [[Int]]) -> String? {
+    guard given.count == expected.count else {
+        return "\(given.count) components instead of \(expected.count)"
+    }
+    for (c, (a, b)) in zip(expected, given).enumerated() where a != b {
+        return "shape \(b) instead of \(a) in component \(c)"
+    }
+    return nil
 }

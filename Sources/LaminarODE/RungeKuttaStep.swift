@@ -2,7 +2,9 @@
 public struct RKStepResult<Y: ODEState> {
     /// Start time, signed step size and start state.
     public var t: Double
+    /// Signed step size; the step ends at `t + h`.
     public var h: Double
+    /// The state at `t`.
     public var y0: Y
     /// The propagated solution at `t + h`.
     public var y1: Y
@@ -21,6 +23,7 @@ public struct RKStepResult<Y: ODEState> {
 /// Takes one step of `tableau` from `(t, y)` with signed size `h`. `k1 = f(t, y)` may be passed
 /// in (FSAL reuse); it is evaluated otherwise.
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 public func rungeKuttaStep<Y: ODEState>(
     _ f: (Double, Y) throws -> Y, tableau: Tableau, t: Double, y: Y, h: Double, k1: Y?
 ) throws -> RKStepResult<Y> {
@@ -56,6 +59,7 @@ public func rungeKuttaStep<Y: ODEState>(
 /// are not FSAL, and the extra stages of DOP853. Returns the number of evaluations spent.
 @discardableResult
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 public func prepareDenseOutput<Y: ODEState>(
     _ step: inout RKStepResult<Y>, tableau: Tableau, _ f: (Double, Y) throws -> Y
 ) throws -> Int {
@@ -79,6 +83,7 @@ public func prepareDenseOutput<Y: ODEState>(
 /// Dense output: the state at `t + θ·h`, θ ∈ [0, 1], inside a step. Call
 /// ``prepareDenseOutput(_:tableau:_:)`` first (it is free for FSAL methods).
 @_specialize(where Y == TensorList<Float>)
+@_specialize(where Y == TensorList<Double>)
 public func interpolate<Y: ODEState>(_ step: RKStepResult<Y>, tableau: Tableau, theta: Double) -> Y {
     if theta == 1 { return step.y1 }
     if theta == 0 { return step.y0 }

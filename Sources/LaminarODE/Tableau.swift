@@ -4,6 +4,7 @@
 /// agree) and derives ``isFSAL`` ("first same as last": the last stage is evaluated at the new
 /// solution, so it is the next step's first stage) from them rather than trusting a flag.
 public struct Tableau: Sendable, Equatable, CustomStringConvertible {
+    /// Lower-case name, as on the command line and in checkpoints (`dopri5`, `rk4`, …).
     public let name: String
     /// Stage times (fractions of the step).
     public let c: [Double]
@@ -39,8 +40,12 @@ public struct Tableau: Sendable, Equatable, CustomStringConvertible {
     /// Coefficients of DOP853's dense output: three extra stages (`extraA`, `extraC`, using
     /// the 12 stages and `f(t + h, y₁)`) and the matrix `d` (4 × 16) that combines all 16.
     public struct DOP853DenseOutput: Sendable, Equatable {
+        /// Weights (4 × 16) combining the 12 stages, `f(t + h, y₁)` and the three extra stages into
+        /// the interpolant's coefficients.
         public let d: [[Double]]
+        /// Stage coefficients of the three extra stages (rows over the preceding stages).
         public let extraA: [[Double]]
+        /// Stage times of the three extra stages (fractions of the step).
         public let extraC: [Double]
     }
 
@@ -80,6 +85,7 @@ public struct Tableau: Sendable, Equatable, CustomStringConvertible {
     /// True for methods with an error estimate (step-size control).
     public var isAdaptive: Bool { bEmbedded != nil }
 
+    /// The tableau's ``name``.
     public var description: String { name }
 
     /// All methods, adaptive first.

@@ -1,9 +1,15 @@
 /// Shape bookkeeping of a 2-D convolution (square stride and zero padding).
 public struct ConvGeometry: Sendable, Equatable {
+    /// Input channels `C` and spatial extent `H × W` of one image.
     public var channels, height, width: Int
+    /// Kernel extent `kh × kw`.
     public var kernelHeight, kernelWidth: Int
+    /// Step between output pixels (both axes) and zeros added on every side (both axes).
     public var stride, padding: Int
 
+    /// The geometry of a convolution of a `[channels, height, width]` image with a
+    /// `kernelHeight × kernelWidth` kernel. Not validated here; ``Tensor/conv2d(_:weight:bias:stride:padding:)``
+    /// checks that the output is non-empty.
     public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) {
         self.channels = channels
         self.height = height
@@ -14,7 +20,9 @@ public struct ConvGeometry: Sendable, Equatable {
         self.padding = padding
     }
 
+    /// Output rows `Ho = ⌊(H + 2·padding − kh) / stride⌋ + 1`.
     public var outputHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    /// Output columns `Wo = ⌊(W + 2·padding − kw) / stride⌋ + 1`.
     public var outputWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
     /// Rows of the column matrix: C·kh·kw.
     public var patchSize: Int { channels * kernelHeight * kernelWidth }

@@ -68,6 +68,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
 extension Tensor {
     /// Independent N(0, 1) elements.
+    /// Draws one Box–Muller pair per two elements.
     public static func randomNormal(_ shape: [Int], using rng: inout RandomGenerator) -> Tensor {
         Tensor(shape: shape) { out in
             var i = 0
@@ -91,6 +92,7 @@ extension Tensor {
     }
 
     /// Independent Rademacher elements (±1 with equal probability).
+    /// One 64-bit draw gives 64 signs.
     public static func randomRademacher(_ shape: [Int], using rng: inout RandomGenerator) -> Tensor {
         Tensor(shape: shape) { out in
             var bits: UInt64 = 0

@@ -6,6 +6,7 @@ public struct StridedPlan: Sendable, Equatable {
     public var shape: [Int]
     /// Strides (in elements) of operand 0 and operand 1 on each merged axis.
     public var strides0: [Int]
+    /// Strides of operand 1 (see ``strides0``).
     public var strides1: [Int]
     /// Strides of the output (always contiguous for binary ops; used as operand 2).
     public var strides2: [Int]

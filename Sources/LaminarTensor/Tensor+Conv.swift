@@ -11,6 +11,9 @@ extension Tensor {
 
     /// 2-D cross-correlation (PyTorch's `conv2d`): input [N, C, H, W], weight [O, C, kh, kw],
     /// optional bias [O] → [N, O, Ho, Wo]; im2col then one GEMM per image.
+    ///
+    /// - Complexity: 2·N·O·(C·kh·kw)·(Ho·Wo) flops in N matrix products, and a column buffer of
+    ///   C·kh·kw·Ho·Wo scalars reused across the images.
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = convGeometry(input.shape, weight.shape, stride: stride, padding: padding)
         let n = input.shape[0], o = weight.shape[0]

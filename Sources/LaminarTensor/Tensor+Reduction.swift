@@ -36,6 +36,8 @@ extension Tensor {
     }
 
     /// Sum over `axes` (all axes when `nil`).
+    ///
+    /// - Complexity: O(`count`), one pass; accumulates in the element type.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = axes ?? Array(0..<rank)
         let kept = reducedShape(axes: ax, keepDims: true)
@@ -58,6 +60,8 @@ extension Tensor {
     }
 
     /// `log Σ exp(x)` over `axes`, computed stably (max subtracted first; rows of −∞ give −∞).
+    ///
+    /// - Complexity: O(`count`), a few passes (maximum, shifted exponentials, sum).
     public func logSumExp(axes: [Int], keepDims: Bool = false) -> Tensor {
         var m = max(axes: axes, keepDims: true)
         m.withUnsafeMutableBufferPointer { buf in

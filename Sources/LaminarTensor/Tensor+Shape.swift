@@ -1,5 +1,7 @@
 extension Tensor {
     /// Axes permuted: `result.shape[i] == shape[permutation[i]]`. Materialises a contiguous copy.
+    ///
+    /// - Complexity: O(`count`), one strided copy; O(1) for the identity permutation.
     public func transposed(_ permutation: [Int]) -> Tensor {
         precondition(
             permutation.sorted() == Array(0..<rank),
@@ -22,6 +24,8 @@ extension Tensor {
     }
 
     /// Elements `range` along `axis`.
+    ///
+    /// - Complexity: O(elements of the result), one strided copy.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = normalizeAxis(axis, rank: rank)
         precondition(
@@ -56,6 +60,8 @@ extension Tensor {
     }
 
     /// Concatenation along `axis`; all other extents must agree.
+    ///
+    /// - Complexity: O(total elements), one strided copy per part.
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
         precondition(!parts.isEmpty, "concatenate: no tensors")
         let rank = parts[0].rank
@@ -85,6 +91,8 @@ extension Tensor {
     }
 
     /// This tensor materialised at a shape it broadcasts to.
+    ///
+    /// - Complexity: O(elements of `target`); O(1) when the shape is already `target`.
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         precondition(broadcastShape(shape, target) == target, "broadcast: \(shape) does not broadcast to \(target)")

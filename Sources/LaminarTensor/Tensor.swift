@@ -123,6 +123,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// The same elements viewed with another shape of equal element count (no copy).
     /// One extent may be `-1` and is inferred.
+    ///
+    /// - Complexity: O(1): the result shares this tensor's storage.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var target = newShape
         if let inferred = newShape.firstIndex(of: -1) {
@@ -154,6 +156,7 @@ extension Tensor: Equatable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The element type, the shape and the first eight elements.
     public var description: String {
         let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor<\(Scalar.self)>(shape: \(shape), [\(shown)\(count > 8 ? ", …" : "")])"

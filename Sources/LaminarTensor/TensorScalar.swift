@@ -70,6 +70,19 @@ where Self.RawSignificand: FixedWidthInteger {
     static func productPairKernel(
         _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>, _ d: UnsafePointer<Self>,
         _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool)
+
+    /// Group normalisation forward over contiguous `[N, C, S]` data (see ``GroupNormGeometry``):
+    /// `y = γ·x̂ + β`, also writing `x̂` and the reciprocal standard deviations ([N·G]).
+    static func groupNormForward(
+        _ x: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>,
+        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double)
+
+    /// The vector–Jacobian product of ``groupNormForward(_:_:_:_:_:_:_:epsilon:)``: `dx`, `dγ`, `dβ`
+    /// (the last two overwritten).
+    static func groupNormBackward(
+        _ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>,
+        _ dx: UnsafeMutablePointer<Self>, _ dgamma: UnsafeMutablePointer<Self>, _ dbeta: UnsafeMutablePointer<Self>,
+        _ geometry: GroupNormGeometry)
 }
 
 // The two conformances are deliberately spelled out: each forwards to the generic kernels with a
@@ -161,6 +174,21 @@ extension Float: TensorScalar {
     ) {
         applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
     }
+
+    public static func groupNormForward(
+        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        _ xhat: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, _ geometry: GroupNormGeometry, epsilon: Double
+    ) {
+        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
+    }
+
+    public static func groupNormBackward(
+        _ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
+        _ geometry: GroupNormGeometry
+    ) {
+        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
+    }
 }
 
 extension Double: TensorScalar {
@@ -243,5 +271,20 @@ extension Double: TensorScalar {
         _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
     ) {
         applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
+    }
+
+    public static func groupNormForward(
+        _ x: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>, _ beta: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
+        _ xhat: UnsafeMutablePointer<Double>, _ rstd: UnsafeMutablePointer<Double>, _ geometry: GroupNormGeometry, epsilon: Double
+    ) {
+        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
+    }
+
+    public static func groupNormBackward(
+        _ dy: UnsafePointer<Double>, _ xhat: UnsafePointer<Double>, _ rstd: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>,
+        _ dx: UnsafeMutablePointer<Double>, _ dgamma: UnsafeMutablePointer<Double>, _ dbeta: UnsafeMutablePointer<Double>,
+        _ geometry: GroupNormGeometry
+    ) {
+        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
     }
 }

@@ -8,7 +8,9 @@ import Synchronization
 /// reuse every operation on a 512 × 64 Float batch paid a system call and fresh page faults.
 public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     // Safe to share across threads: the buffer is only written while uniquely referenced.
+    /// The first element; 64-byte aligned, valid for `max(count, 1)` elements while the storage lives.
     public let pointer: UnsafeMutablePointer<Scalar>
+    /// Number of elements.
     public let count: Int
 
     /// Uninitialised storage for `count` elements (callers must write every element).

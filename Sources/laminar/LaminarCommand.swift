@@ -17,7 +17,7 @@ struct LaminarCommand: ParsableCommand {
             or invalid value).
             """,
         version: laminarVersion,
-        subcommands: [Train.self, Evaluate.self, Sample.self, Density.self, Compare.self, Classify.self, Latent.self])
+        subcommands: [Train.self, Evaluate.self, Sample.self, Density.self, Compare.self, Classify.self, Latent.self, Score.self, SDE.self])
 
     static func main() {
         var command: ParsableCommand
@@ -46,9 +46,9 @@ struct LaminarCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
                 Foundation.exit(2)
             }
+            // Under mpirun the whole job ends.
             let outcome = Outcome(error)
-            FileHandle.standardError.write(Data("\(outcome.message)\n".utf8))
-            Foundation.exit(outcome.code)
+            DistributedRun.fail(error, message: outcome.message, code: outcome.code)
         }
     }
 }

@@ -120,6 +120,28 @@ func solverCase(_ s: BenchSettings) throws -> [Measurement] {
             }
         }
     }
+    // Lotka–Volterra through `odeint`, prey and predators as two state components: a closure on
+    // graph variables only (what gradients need), and the same with its plain right-hand side on
+    // tensors (what forward-only solves of small closures use), against `solveIVP` above.
+    let lotkaVariables: (Variable<Double>, [Variable<Double>]) -> [Variable<Double>] = { _, y in
+        [y[0] * 1.5 - y[0] * y[1], y[1] * -3 + y[0] * y[1]]
+    }
+    let lotkaTensors: (Double, [Tensor<Double>]) -> [Tensor<Double>] = { _, y in
+        [y[0] * 1.5 - y[0] * y[1], y[1] * -3 + y[0] * y[1]]
+    }
+    for (label, dynamics) in [
+        ("graph closure", ClosureDynamics<Double>(lotkaVariables)),
+        ("plain closure", ClosureDynamics<Double>(lotkaVariables, plain: lotkaTensors)),
+    ] {
+        var stats = ODEStats()
+        let samples = try Harness.time(repeats: s.repeats) {
+            let r = try withoutGradient {
+                try odeint(dynamics, [Variable(Tensor<Double>([1])), Variable(Tensor<Double>([1]))], times: [0, 10], options: ODEOptions(rtol: 1e-6, atol: 1e-6))
+            }
+            stats = r.stats
+        }
+        out.append(Harness.summarize("lotka_volterra odeint \(label) dopri5 tol 1e-06", samples, nfe: stats.nfe))
+    }
     // A 64-wide random tanh MLP vector field on a batch of 256 two-dimensional states.
     var rng = RandomGenerator(seed: 3)
     let w1 = Variable(Tensor<Float>.randomNormal([64, 2], using: &rng) * 0.7)
@@ -251,11 +273,11 @@ func imagesCase(_ s: BenchSettings) throws -> [Measurement] {
     let images = BatchSource<Float>.images(data, ImagePreprocessing())
     let specs: [(String, ModelSpec)] = [
         ("multiscale CNF", .multiscaleCNF(MultiscaleCNFConfiguration(
-            height: side, width: side, hidden: s.smoke ? [4] : [32, 32], rtol: 1e-3, atol: 1e-3, kineticWeight: 0.01,
+            height: side, width: side, hidden: s.smoke ? [4] : [32, 32], solve: SolveSettings(rtol: 1e-3, atol: 1e-3), kineticWeight: 0.01,
             jacobianWeight: 0.01))),
         ("MLP CNF", .ffjord(FFJORDConfiguration(
             dimension: side * side, hidden: s.smoke ? [16] : [512, 512], activation: "softplus", timeLength: 1,
-            trace: "hutchinson-rademacher", rtol: 1e-3, atol: 1e-3))),
+            trace: "hutchinson-rademacher", solve: SolveSettings(rtol: 1e-3, atol: 1e-3)))),
         ("Real NVP", .imageRealNVP(ImageRealNVPConfiguration(height: side, width: side, hidden: s.smoke ? [4] : [32, 32]))),
     ]
     var out: [Measurement] = []

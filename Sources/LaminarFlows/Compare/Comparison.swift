@@ -58,9 +58,9 @@ public struct ComparisonSettings: Sendable {
 public struct ComparisonRow: Codable, Sendable {
     public var task: String
     public var target: String
-    /// `planar`, `planar-cnf`, `realnvp`, `ffjord`.
+    /// `planar`, `planar-cnf`, `realnvp`, `ffjord`, `resflow`.
     public var model: String
-    /// Depth K (planar), width M (planar CNF), 0 otherwise.
+    /// Depth K (planar, residual flow), width M (planar CNF), 0 otherwise.
     public var size: Int
     public var parameters: Int
     /// Final KL(q‖p) (density) or test NLL (likelihood), nats, exact log-determinants.
@@ -131,6 +131,7 @@ public enum Comparison {
         switch spec {
         case .planar(let c): size = c.depth
         case .planarCNF(let c): size = c.width
+        case .residualFlow(let c): size = c.depth
         default: size = 0
         }
         let result = ComparisonRow(

@@ -22,10 +22,16 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         let gradient = configuration.solve.gradient
         var blocks: [CNFBlock<Scalar>] = []
         for _ in 0..<configuration.blocks {
-            let net = try MLPVectorField<Scalar>(
-                dimension: configuration.dimension, hidden: configuration.hidden,
-                layerType: layerType,
-                activation: configuration.activation, residual: configuration.residual, using: &rng)
+            let net: any CNFVectorField<Scalar>
+            if configuration.field == "hollow" {
+                net = try HollowVectorField<Scalar>(
+                    dimension: configuration.dimension, hidden: configuration.hidden, layerType: layerType,
+                    activation: configuration.activation, using: &rng)
+            } else {
+                net = try MLPVectorField<Scalar>(
+                    dimension: configuration.dimension, hidden: configuration.hidden, layerType: layerType,
+                    activation: configuration.activation, residual: configuration.residual, using: &rng)
+            }
             blocks.append(CNFBlock(
                 net: net, estimator: .exact, timeLength: configuration.timeLength,
                 trainTime: configuration.trainTime, options: options, gradient: gradient))
@@ -53,7 +59,8 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
 
     /// The exact trace costs one vector-Jacobian product per dimension and evaluation: fine for
     /// toy and tabular data, not for flattened images.
-    public var exactLogDeterminantIsAffordable: Bool { dimension <= 100 }
+    /// The hollow field's costs one extra pass in any dimension.
+    public var exactLogDeterminantIsAffordable: Bool { configuration.field == "hollow" || dimension <= 100 }
 
     /// Data → base with Hutchinson's estimator (Rademacher noise drawn once per solve).
     public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {

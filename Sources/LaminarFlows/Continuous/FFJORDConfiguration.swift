@@ -25,14 +25,21 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     /// Regularization weights (Finlay et al. 2020): kinetic energy and Jacobian Frobenius norm.
     public var kineticWeight: Double
     public var jacobianWeight: Double
+    /// The dynamics network: `mlp` (``MLPVectorField``) or `hollow` (``HollowVectorField``, whose
+    /// exact divergence costs one extra pass; `hidden` then counts units per dimension).
+    public var field: String
+
+    /// Names `field` accepts.
+    public static let fieldNames = ["mlp", "hollow"]
 
     /// FFJORD's toy-data defaults (hidden 64-64-64, concatsquash, tanh, one block, T = 0.5
     /// learned, dopri5 at 1e-5, adjoint (``SolveSettings``'s defaults), Hutchinson for training
-    /// when d > 8 else exact).
+    /// when d > 8 else exact; the hollow field always defaults to the exact trace).
     public init(
         dimension: Int, hidden: [Int] = [64, 64, 64], layerType: String = "concatsquash",
         activation: String = "tanh", residual: Bool = false, blocks: Int = 1, timeLength: Double = 0.5, trainTime: Bool = true,
-        trace: String? = nil, solve: SolveSettings = SolveSettings(), kineticWeight: Double = 0, jacobianWeight: Double = 0
+        trace: String? = nil, solve: SolveSettings = SolveSettings(), kineticWeight: Double = 0, jacobianWeight: Double = 0,
+        field: String = "mlp"
     ) {
         self.dimension = dimension
         self.hidden = hidden
@@ -42,19 +49,20 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         self.blocks = blocks
         self.timeLength = timeLength
         self.trainTime = trainTime
-        self.trace = trace ?? (dimension <= 8 ? "exact" : "hutchinson-gaussian")
+        self.trace = trace ?? (dimension <= 8 || field == "hollow" ? "exact" : "hutchinson-gaussian")
         self.solve = solve
         self.kineticWeight = kineticWeight
         self.jacobianWeight = jacobianWeight
+        self.field = field
     }
 
     enum CodingKeys: String, CodingKey {
         case dimension, hidden, layerType, activation, residual, blocks, timeLength, trainTime, trace
-        case kineticWeight, jacobianWeight
+        case kineticWeight, jacobianWeight, field
     }
 
     /// Decodes the JSON of a checkpoint; fields added after a checkpoint was written take their
-    /// defaults (`residual`: false). The solve settings are flat keys of the same object.
+    /// defaults (`residual`: false, `field`: mlp). The solve settings are flat keys of the same object.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dimension = try c.decode(Int.self, forKey: .dimension)
@@ -69,6 +77,7 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         solve = try SolveSettings(from: decoder)
         kineticWeight = try c.decode(Double.self, forKey: .kineticWeight)
         jacobianWeight = try c.decode(Double.self, forKey: .jacobianWeight)
+        field = try c.decodeIfPresent(String.self, forKey: .field) ?? "mlp"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,6 +93,7 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         try c.encode(trace, forKey: .trace)
         try c.encode(kineticWeight, forKey: .kineticWeight)
         try c.encode(jacobianWeight, forKey: .jacobianWeight)
+        try c.encode(field, forKey: .field)
         try solve.encode(to: encoder)
     }
 
@@ -104,6 +114,18 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         }
         try validateSolveSettings(solve)
         guard kineticWeight >= 0, jacobianWeight >= 0 else { throw fail("regularization weights must be ≥ 0") }
+        guard Self.fieldNames.contains(field) else {
+            throw fail("field '\(field)' unknown; use \(Self.fieldNames.joined(separator: " or "))")
+        }
+        if field == "hollow" {
+            guard trace == "exact" else {
+                throw fail("the hollow field's divergence is exact at the cost of one extra pass; train it with trace exact, not \(trace)")
+            }
+            guard !residual else { throw fail("the hollow field has no residual form; drop residual") }
+            guard jacobianWeight == 0 else {
+                throw fail("the Jacobian Frobenius regularizer needs vector–Jacobian products; it is not available with the hollow field")
+            }
+        }
     }
 }
 

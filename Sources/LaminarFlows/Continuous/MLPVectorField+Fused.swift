@@ -52,12 +52,12 @@ public enum DivergenceProbes<Scalar: TensorScalar> {
 }
 
 /// Rows `rows` of `x` (no copy when they are all of them).
-private func rowBlock<S>(_ x: Tensor<S>, _ rows: Range<Int>) -> Tensor<S> {
+func rowBlock<S>(_ x: Tensor<S>, _ rows: Range<Int>) -> Tensor<S> {
     rows == 0..<x.shape[0] ? x : x.slice(axis: 0, rows)
 }
 
 /// Blocks of rows stacked back into one batch.
-private func stackRows<S>(_ parts: [Tensor<S>]) -> Tensor<S> {
+func stackRows<S>(_ parts: [Tensor<S>]) -> Tensor<S> {
     parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
 }
 

@@ -31,11 +31,14 @@ public enum TraceEstimator: Sendable, Equatable {
 public enum HutchinsonNoise: String, Sendable, Equatable, Codable {
     case gaussian, rademacher
 
-    /// Draws noise of `shape`.
+    /// Draws noise of `shape` (`[rows, …]`); in a data-parallel step, the shard's rows of the
+    /// global batch's noise (see ``BatchShard/perRow(_:_:)``).
     public func draw<S: TensorScalar>(_ shape: [Int], using rng: inout RandomGenerator) -> Tensor<S> {
-        switch self {
-        case .gaussian: return .randomNormal(shape, using: &rng)
-        case .rademacher: return .randomRademacher(shape, using: &rng)
+        BatchShard.perRow(shape) { shape in
+            switch self {
+            case .gaussian: return .randomNormal(shape, using: &rng)
+            case .rademacher: return .randomRademacher(shape, using: &rng)
+            }
         }
     }
 }

@@ -9,6 +9,9 @@ public protocol CNFVectorField<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// `f(t, z)` for `z` of shape [n, d] at time `t` (rank 0).
     func callAsFunction(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar>
+    /// `f(t_i, z_i)` with one time per row (`t` [n, 1]), for flow matching; default: one
+    /// evaluation per row.
+    func callAsFunction(rowTimes t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar>
     /// Parameters with stable dotted names (checkpoint keys).
     var namedParameters: [(String, Variable<Scalar>)] { get }
     /// `f` together with its divergence `tr(∂f/∂z)` ([n, 1]) in closed form, as differentiable
@@ -27,6 +30,10 @@ public protocol CNFVectorField<Scalar>: AnyObject {
 }
 
 extension CNFVectorField {
+    public func callAsFunction(rowTimes t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
+        rowByRow(t, z) { ti, zi in self(ti, zi) }
+    }
+
     public func valueAndDivergence(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> (f: Variable<Scalar>, trace: Variable<Scalar>)? {
         nil
     }

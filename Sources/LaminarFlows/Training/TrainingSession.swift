@@ -1,8 +1,11 @@
 import Foundation
+import LaminarDistributed
 import LaminarNN
 
 /// A model and its trainer for a run directory: a fresh model, or (with `resume`) the model of
-/// the directory's checkpoint, checked against the requested settings.
+/// the directory's checkpoint, checked against the requested settings. `objective` defaults to maximum likelihood; the
+/// metadata key `objective` records it (`likelihood`, or the flow-matching settings as JSON). Data parallel: rank 0
+/// looks at the directory and decides for every rank.
 public final class TrainingSession {
     public let spec: ModelSpec
     public let flow: AnyFlow<Float>
@@ -10,7 +13,8 @@ public final class TrainingSession {
 
     public init(
         spec: ModelSpec, options: TrainingOptions, source: BatchSource<Float>, dataName: String, directory: URL,
-        resume: Bool, extraMetadata: [String: String] = [:]
+        resume: Bool, extraMetadata: [String: String] = [:], objective: (any TrainingObjective<Float>)? = nil,
+        parallel: DataParallel<Float> = DataParallel()
     ) throws {
         self.spec = spec
         var rng = RandomGenerator(seed: options.seed)
@@ -24,9 +28,12 @@ public final class TrainingSession {
             // The same configuration, written before fields with defaults were added: keep its text.
             metadata["configuration"] = json
         }
+        metadata["objective"] = try (objective as? FlowMatching<Float>)?.configuration.jsonString() ?? "likelihood"
         trainer = try FlowTrainer(
-            flow: flow, options: options, source: source, directory: directory, metadata: metadata)
-        let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+            flow: flow, options: options, source: source, directory: directory, metadata: metadata, objective: objective,
+            parallel: parallel)
+        let checkpointPath = trainer.checkpointURL.path
+        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
         if resume {
             guard exists else {
                 throw TrainingError.resumeMismatch("no checkpoint at \(trainer.checkpointURL.path) to resume from")

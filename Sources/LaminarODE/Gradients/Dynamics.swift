@@ -35,6 +35,7 @@ public struct DynamicsPullback<Scalar: TensorScalar> {
     /// `sᵀ ∂f/∂θ`, one per requested parameter.
     public var parameterGradients: [Tensor<Scalar>]
 
+    /// A pullback from its three parts.
     public init(value: [Tensor<Scalar>], stateGradients: [Tensor<Scalar>], parameterGradients: [Tensor<Scalar>]) {
         self.value = value
         self.stateGradients = stateGradients
@@ -43,28 +44,53 @@ public struct DynamicsPullback<Scalar: TensorScalar> {
 }
 
 /// Dynamics from a closure (tests, small problems).
+///
+/// The closure on variables is what gradients differentiate. Forward-only solves (no gradient
+/// needed: sampling, evaluation, the adjoint's forward pass) would otherwise evaluate it through
+/// graph variables; give `plain`, the same right-hand side on tensors, to skip that cost.
+///
+/// ```swift
+/// let decay = ClosureDynamics<Double>({ _, y in [-y[0]] }, plain: { _, y in [-y[0]] })
+/// ```
 public struct ClosureDynamics<Scalar: TensorScalar>: Dynamics {
+    /// The leaves gradients are taken with respect to.
     public let parameters: [Variable<Scalar>]
     let body: (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>]
+    let plain: ((Double, [Tensor<Scalar>]) -> [Tensor<Scalar>])?
 
+    /// - Parameters:
+    ///   - parameters: the leaves gradients are taken with respect to.
+    ///   - body: `dy/dt` on variables.
+    ///   - plain: the same `dy/dt` on tensors, used when no graph is recorded; nil evaluates
+    ///     `body` without recording.
     public init(
         parameters: [Variable<Scalar>] = [],
-        _ body: @escaping (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>]
+        _ body: @escaping (Variable<Scalar>, [Variable<Scalar>]) -> [Variable<Scalar>],
+        plain: ((Double, [Tensor<Scalar>]) -> [Tensor<Scalar>])? = nil
     ) {
         self.parameters = parameters
         self.body = body
+        self.plain = plain
     }
 
+    /// `body(t, y)`.
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         body(t, y)
+    }
+
+    /// `plain(t, y)` when given, otherwise `body` without recording a graph.
+    public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        plain?(t, y) ?? graphEvaluate(t, y)
     }
 }
 
 extension Dynamics {
+    /// Default: ``graphEvaluate(_:_:)``.
     public func evaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         graphEvaluate(t, y)
     }
 
+    /// Default: ``graphPullback(_:_:seeds:parameters:)``.
     public func pullback(
         _ t: Double, _ y: [Tensor<Scalar>], seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]
     ) -> DynamicsPullback<Scalar> {

@@ -3,7 +3,7 @@ import LaminarAutodiff
 /// Packs the states at output times 1…N into one recorded operation whose inputs are `y0` and
 /// the parameters, and unpacks them with differentiable slices. The backward rule receives the
 /// gradient of every output state at once, as adjoint methods need.
-func makeSolveNode<Scalar: TensorScalar>(
+public func makeSolveNode<Scalar: TensorScalar>(
     name: StaticString, y0: [Variable<Scalar>], parameters: [Variable<Scalar>], outputs: [[Tensor<Scalar>]],
     backward: @escaping (_ outputGradients: [[Tensor<Scalar>]], _ needs: [Bool]) -> [Tensor<Scalar>?]
 ) -> [[Variable<Scalar>]] {

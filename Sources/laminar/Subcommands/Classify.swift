@@ -62,6 +62,8 @@ struct ClassifyTrain: ParsableCommand {
         return solve.settings(defaults: SolveSettings(rtol: tol, atol: tol))
     }
 
+    @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
+
     var configuration: ClassifierConfiguration {
         ClassifierConfiguration(
             architecture: ClassifierArchitecture(rawValue: model) ?? .odenet, channels: channels, solve: solveSettings,
@@ -83,6 +85,7 @@ struct ClassifyTrain: ParsableCommand {
     func run() throws {
         runtime.apply()
         SignalFlag.install()
+        let parallel: DataParallel<Float> = try distributed.dataParallel()
         let splits = try images.load()
         var rng = RandomGenerator(seed: seed)
         let net = try ImageClassifier<Float>(configuration, using: &rng)
@@ -95,8 +98,9 @@ struct ClassifyTrain: ParsableCommand {
         let trainer = try ClassifierTrainer(
             model: net,
             options: ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
-            data: splits.train, directory: URL(fileURLWithPath: out), metadata: metadata)
-        let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+            data: splits.train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
+        let checkpointPath = trainer.checkpointURL.path
+        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
         if resume {
             guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
             try trainer.resume()
@@ -118,6 +122,7 @@ struct ClassifyTrain: ParsableCommand {
             throw error
         }
         bar.finish()
+        guard parallel.isRoot else { return }  // evaluation and summary: rank 0
         // Peak memory of the training run, read before the test pass.
         let peakMiB = peakResidentMiB()
         let records = try ClassifierRecord.read(from: trainer.metricsURL)

@@ -6,7 +6,7 @@ extension LaminarCommand {
     /// `laminar compare`: planar flows of depth K against planar CNFs of width M.
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Compare discrete planar flows (depth K) with planar CNFs (width M) on the same tasks and budget.",
+            abstract: "Compare discrete planar flows (depth K) with planar CNFs (width M) on the same tasks and budget; optionally residual flows (depth K), Real NVP and FFJORD.",
             discussion: """
                 Reproduces Figure 4 of the Neural ODE paper. --task density fits the unnormalized \
                 target energies (u1…u4 of Rezende & Mohamed, or 8gaussians) by minimising KL(q‖p); \
@@ -25,6 +25,12 @@ extension LaminarCommand {
 
         @Option(help: "Planar-CNF widths M.")
         var widths: String = "1,2,8,32"
+
+        @Option(name: .customLong("resflow-depths"), help: "Residual-flow depths K (comma-separated; none by default): i-ResNet blocks with spectral normalisation, the discrete counterpart of a CNF.")
+        var resflowDepths: String?
+
+        @Option(name: .customLong("resflow-hidden"), help: "Hidden widths of every residual block's network.")
+        var resflowHidden: String = "32-32"
 
         @Option(name: .customLong("with"), help: "Extra rows at the parameter count of the widest planar CNF: realnvp, ffjord (comma-separated).")
         var extra: String?
@@ -56,6 +62,7 @@ extension LaminarCommand {
             _ = try positiveList(depths, flag: "--depths")
             _ = try positiveList(widths, flag: "--widths")
             _ = try extras()
+            _ = try residualSpecs()
             guard iters >= 1 else { throw ValidationError("--iters must be ≥ 1, got \(iters)") }
             guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be > 0, got \(lr)") }
@@ -96,6 +103,16 @@ extension LaminarCommand {
             return values.map { $0! }
         }
 
+        /// One residual flow per `--resflow-depths` entry (exact log-determinant for the 2-D tasks).
+        func residualSpecs() throws -> [ModelSpec] {
+            guard let resflowDepths else { return [] }
+            let hidden: [Int]
+            do { hidden = try parseHiddenDims(resflowHidden) } catch { throw ValidationError("--resflow-hidden: \(error)") }
+            return try positiveList(resflowDepths, flag: "--resflow-depths").map {
+                .residualFlow(ResidualFlowConfiguration(dimension: 2, depth: $0, hidden: hidden))
+            }
+        }
+
         func extras() throws -> [String] {
             guard let extra else { return [] }
             let names = extra.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -121,6 +138,7 @@ extension LaminarCommand {
             specs += widthList.map {
                 .planarCNF(PlanarCNFConfiguration(dimension: 2, width: $0, solve: settings))
             }
+            specs += try residualSpecs()
             if let widest = widthList.max() {
                 var rng = RandomGenerator(seed: 0)
                 let reference: AnyFlow<Float> = try ModelSpec.planarCNF(PlanarCNFConfiguration(dimension: 2, width: widest)).build(using: &rng)
@@ -128,30 +146,39 @@ extension LaminarCommand {
                     specs.append(try Comparison.matchingSpec(family, parameters: reference.parameterCount))
                 }
             }
-            var results: [ComparisonRow] = []
-            var panels: [[ComparePictures.Panel]] = []
-            for task in tasks {
-                var row: [ComparePictures.Panel] = [ComparePictures.targetPanel(task, resolution: resolution)]
-                for spec in specs {
-                    let label = ComparePictures.label(spec)
-                    note("\(task): \(spec.summary)")
-                    let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
-                    // The training loss of the density task is KL(q‖p) − log Z: shown as the KL the table reports.
-                    let offset: Double, name: String
-                    if case .density(let energy) = task { (offset, name) = (energy.logNormalizer(), "KL(q‖p)") } else { (offset, name) = (0, "NLL") }
-                    let (result, flow) = try Comparison.run(spec, task: task, settings: comparison) { i, loss in
-                        bar.update(iteration: i, fields: [(name, String(format: "%.4f", loss + offset))])
-                        if SignalFlag.isSet {
-                            bar.finish()
-                            throw CommandInterrupted("laminar compare stopped at iteration \(i) of \(spec.summary); no results were written")
-                        }
+            // Under mpirun the models are dealt out over the ranks; rank 0 gathers and writes.
+            let world = try DistributedRun.join()
+            let jobs = tasks.flatMap { task in specs.map { (task, $0) } }
+            var mine: [CompareJobResult] = []
+            for (index, (task, spec)) in jobs.enumerated() where CompareJobResult.isMine(index, world) {
+                let label = ComparePictures.label(spec)
+                note("\(task): \(spec.summary)")
+                let bar = ProgressBar(total: iters, logEvery: max(1, iters / 4))
+                // The training loss of the density task is KL(q‖p) − log Z: shown as the KL the table reports.
+                let offset: Double, name: String
+                if case .density(let energy) = task { (offset, name) = (energy.logNormalizer(), "KL(q‖p)") } else { (offset, name) = (0, "NLL") }
+                let (result, flow) = try Comparison.run(spec, task: task, settings: comparison) { i, loss in
+                    bar.update(iteration: i, fields: [(name, String(format: "%.4f", loss + offset))])
+                    if SignalFlag.isSet {
+                        bar.finish()
+                        throw CommandInterrupted("laminar compare stopped at iteration \(i) of \(spec.summary); no results were written")
                     }
-                    bar.finish()
-                    results.append(result)
-                    note(String(format: "  %@: %@ %.4f ± %.4f nats, %d parameters, NFE %d, %.1f s", label, name, result.loss, result.standardError, result.parameters, result.nfe, result.seconds))
-                    row.append(try ComparePictures.modelPanel(flow, label: label, resolution: resolution))
                 }
-                panels.append(row)
+                bar.finish()
+                note(summaryLine(label, task, result))
+                mine.append(CompareJobResult(
+                    index: index, rank: world.rank, row: result,
+                    panel: try ComparePictures.modelPanel(flow, label: label, resolution: resolution)))
+            }
+            let all = try CompareJobResult.gather(mine, count: jobs.count, over: world)
+            guard world.isRoot else { return }
+            for job in all where job.rank != world.rank {
+                note(summaryLine(job.label, jobs[job.index].0, job.row) + " (rank \(job.rank))")
+            }
+            let results = all.map(\.row)
+            let panels: [[ComparePictures.Panel]] = tasks.enumerated().map { t, task in
+                [ComparePictures.targetPanel(task, resolution: resolution)]
+                    + all[(t * specs.count)..<((t + 1) * specs.count)].map(\.panel)
             }
             print(ComparePictures.table(results, tasks: tasks))
             let csv = directory.appendingPathComponent("results.csv")
@@ -165,6 +192,12 @@ extension LaminarCommand {
             let chartPath = directory.appendingPathComponent("chart.png").path
             try PNG.write(ComparePictures.chart(results, tasks: tasks), to: chartPath)
             for path in [csv.path, json.path, panelPath, chartPath] { note("wrote \(path)") }
+        }
+
+        /// The one-line result of a model.
+        private func summaryLine(_ label: String, _ task: ComparisonTask, _ result: ComparisonRow) -> String {
+            String(format: "  %@: %@ %.4f ± %.4f, %d parameters, NFE %d, %.1f s", label, task.metric, result.loss,
+                   result.standardError, result.parameters, result.nfe, result.seconds)
         }
     }
 }

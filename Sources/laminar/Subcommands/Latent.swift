@@ -7,7 +7,7 @@ extension LaminarCommand {
     /// paper, §5).
     struct Latent: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Latent ODEs (GRU or ODE-RNN encoder) and an RNN baseline on irregularly sampled time series.",
+            abstract: "Latent ODEs (GRU or ODE-RNN encoder), latent SDEs and an RNN baseline on irregularly sampled time series.",
             subcommands: [LatentTrain.self, LatentEvaluate.self, LatentPlot.self])
     }
 }
@@ -46,7 +46,7 @@ struct LoadedLatentRun {
 struct LatentTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a latent ODE, an ODE-RNN-encoded latent ODE or the GRU baseline.",
+        abstract: "Train a latent ODE, an ODE-RNN-encoded latent ODE, a latent SDE or the GRU baseline.",
         discussion: "Example: laminar latent train --data spirals --model latent-ode --points 30 --iters 2000 --out runs/spirals")
 
     @Option(help: "spirals (the paper's data set), or a CSV file series_id,time,feature_1,… of your own series.")
@@ -75,9 +75,13 @@ struct LatentTrain: ParsableCommand {
     var poisson = false
     /// Solver flags; the default gradient is backprop: the adjoint restarts its backward solve at
     /// every observation time of the batch, so with many times backprop is several times faster.
+    /// A latent SDE takes `--gradient backprop` or `adjoint` (the stochastic adjoint).
     @OptionGroup var solve: SolverOptions
-    @Option(name: .customLong("method"), help: .hidden)
-    var deprecatedMethod: Tableau?
+    /// The old spelling of `--solver`; for `--model latent-sde` the SDE scheme.
+    @Option(help: "latent-sde: the SDE scheme, euler, heun or midpoint (default). (For ODE models the old spelling of --solver.)")
+    var method: String?
+    @Option(name: .customLong("sde-step"), help: "latent-sde: step size of the SDE scheme.")
+    var sdeStep: Double = 0.05
     @Option(parsing: .unconditional, help: "Training iterations.")
     var iters: Int = 2000
     @Option(help: "Series per batch.")
@@ -94,20 +98,24 @@ struct LatentTrain: ParsableCommand {
 
     var seed: UInt64 { runtime.seed(default: 0) }
 
+    @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
+
     var kind: LatentModelKind? { LatentModelKind(rawValue: model) }
 
     /// The solve settings: the latent models' defaults (dopri5 at 1e-5, backprop) with the flags
     /// applied (`--method` is the old spelling of `--solver`).
     var solveSettings: SolveSettings {
         var s = solve.settings(defaults: SolveSettings(gradient: .backprop))
-        if solve.solver == nil, let deprecatedMethod { s.method = deprecatedMethod }
+        if kind != .latentSDE, solve.solver == nil, let method, let tableau = Tableau.named(method) { s.method = tableau }
         return s
     }
 
     var modelConfiguration: LatentConfiguration {
         LatentConfiguration(
             kind: kind ?? .latentODE, features: 2, latent: latent, hidden: hidden, rnnHidden: rnnHidden,
-            observationStd: obsStd, poisson: poisson, solve: solveSettings)
+            observationStd: obsStd, poisson: poisson, solve: solveSettings,
+            sdeScheme: method ?? solve.solver?.name ?? "midpoint", sdeStep: kind == .latentSDE ? sdeStep : nil,
+            sdeGradient: solve.gradient?.name ?? "backprop")
     }
 
     var dataSpec: LatentDataSpec {
@@ -118,6 +126,9 @@ struct LatentTrain: ParsableCommand {
 
     func validate() throws {
         guard kind != nil else { throw ValidationError("--model '\(model)' is unknown; use \(LatentModelKind.names)") }
+        if kind != .latentSDE, let method, Tableau.named(method) == nil {
+            throw ValidationError("--method \(method) is not a known solver; use \(Tableau.names.joined(separator: ", "))")
+        }
         if data == "spirals" {
             do { try dataSpec.spirals.validate() } catch { throw ValidationError("\(error)") }
             guard testSeries >= 1 else { throw ValidationError("--test-series must be ≥ 1, got \(testSeries)") }
@@ -137,7 +148,8 @@ struct LatentTrain: ParsableCommand {
     func run() throws {
         runtime.apply()
         SignalFlag.install()
-        if deprecatedMethod != nil { note("--method is deprecated; it is called --solver now") }
+        if kind != .latentSDE, method != nil { note("--method is deprecated; it is called --solver now") }
+        let parallel: DataParallel<Float> = try distributed.dataParallel()
         let spec = dataSpec
         let (train, test, _, dataNote) = try spec.load()
         if let dataNote { note(dataNote) }
@@ -154,8 +166,9 @@ struct LatentTrain: ParsableCommand {
         let trainer = try LatentTrainer(
             model: net,
             options: LatentTrainingOptions(iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
-            data: train, directory: URL(fileURLWithPath: out), metadata: metadata)
-        let exists = FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+            data: train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
+        let checkpointPath = trainer.checkpointURL.path
+        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
         if resume {
             guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
             try trainer.resume()
@@ -179,6 +192,7 @@ struct LatentTrain: ParsableCommand {
         }
         bar.finish()
         SignalFlag.installImmediate()  // the checkpoint is written; the scoring below stops at once
+        guard parallel.isRoot else { return }  // evaluation and summary: rank 0
         let records = try LatentRecord.read(from: trainer.metricsURL)
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let scores = try evaluateSeries(net, on: test)
@@ -223,6 +237,10 @@ struct LatentEvaluate: ParsableCommand {
         let scores = try evaluateSeries(run.model, on: test)
         print(String(format: "interpolation RMSE: %.4f", scores.interpolationRMSE))
         print(String(format: "extrapolation RMSE: %.4f", scores.extrapolationRMSE))
+        if run.configuration.kind == .latentSDE {
+            let elbo = try evidenceLowerBound(run.model, on: test)
+            print(String(format: "test ELBO: %.3f nats per series (a lower bound on the log-likelihood, %d samples)", elbo.mean, elbo.samples))
+        }
         print(String(format: "series: %d  model: %@  iteration: %d  time: %.2f s", scores.series, run.configuration.kind.rawValue, run.iteration, Date().timeIntervalSince(start)))
     }
 }
@@ -238,10 +256,13 @@ struct LatentPlot: ParsableCommand {
     var out: String = "spirals.png"
     @Option(help: "Number of series to draw.")
     var n: Int = 6
+    @Option(help: "latent-sde: posterior sample paths drawn per series.")
+    var samples: Int = 8
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("--n must be in 1…64, got \(n)") }
+        guard (0...64).contains(samples) else { throw ValidationError("--samples must be in 0…64, got \(samples)") }
         try requireWritableParent(of: out, flag: "--out")
     }
 
@@ -250,7 +271,7 @@ struct LatentPlot: ParsableCommand {
         let run = try LoadedLatentRun(checkpoint: checkpoint)
         let (_, test, spirals, _) = try run.data.load()
         let chosen = Array(test.prefix(n))
-        let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals)
+        let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals, samplePaths: samples)
         try PNG.write(image, to: out)
         note("wrote \(out)")
     }

@@ -34,7 +34,29 @@ extension LaminarCommand {
         @Option(help: "Plot range [-r, r]² of the PNG.")
         var range: Double = 4
 
+        @Option(help: "CNFs: ODE solver for sampling: adaptive dopri5, tsit5, bosh3, fehlberg2, dopri8 (with --rtol/--atol), or fixed-step euler, midpoint, rk4 (with --steps). Default: the model's own.")
+        var solver: String?
+
+        @Option(help: "CNFs: steps per CNF block of a fixed-step --solver.")
+        var steps: Int?
+
+        @Option(help: "CNFs: relative tolerance of an adaptive --solver (default: the model's).")
+        var rtol: Double?
+
+        @Option(help: "CNFs: absolute tolerance of an adaptive --solver (default: the model's).")
+        var atol: Double?
+
         func validate() throws {
+            if solver == nil {
+                guard steps == nil, rtol == nil, atol == nil else {
+                    throw ValidationError("--steps, --rtol and --atol choose how --solver integrates; add --solver (e.g. --solver euler --steps 20)")
+                }
+            }
+            if let samplingSolver {
+                do { try samplingSolver.validate() } catch let error as FlowError {
+                    throw ValidationError(error.description.replacingOccurrences(of: "invalid model configuration: ", with: ""))
+                }
+            }
             guard n >= 1 else { throw ValidationError("--n must be ≥ 1, got \(n)") }
             guard temperature > 0, temperature <= 10 else {
                 throw ValidationError("--temperature must be in (0, 10], got \(temperature)")
@@ -50,6 +72,10 @@ extension LaminarCommand {
         /// Where the samples go: `--out`, else samples.png unless only frames were asked for.
         var outPath: String? { out ?? (trajectory == nil ? "samples.png" : nil) }
 
+        var samplingSolver: SamplingSolver? {
+            solver.map { SamplingSolver(method: $0, steps: steps, rtol: rtol, atol: atol) }
+        }
+
         var resolvedFormat: String {
             let ext = URL(fileURLWithPath: outPath ?? "samples.png").pathExtension
             return format ?? (ext.isEmpty ? "png" : ext.lowercased())
@@ -60,6 +86,12 @@ extension LaminarCommand {
         func run() throws {
             runtime.apply()
             let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
+            if let samplingSolver {
+                guard let continuous = flow.base as? any ContinuousFlow<Float> else {
+                    throw ValidationError("--solver applies to continuous models; \(checkpoint) holds a \(type(of: flow.base))")
+                }
+                try continuous.useSolver(samplingSolver)
+            }
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try sampleImages(flow, image: image)
                 return

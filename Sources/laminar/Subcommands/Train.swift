@@ -6,10 +6,13 @@ extension LaminarCommand {
     /// `laminar train`: maximum-likelihood training of a flow on toy or user data.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a density model (FFJORD, planar CNF, planar flow, Real NVP) by maximum likelihood.",
+            abstract: "Train a density model (FFJORD, planar CNF, planar flow, Real NVP) by maximum likelihood, or a CNF by flow matching.",
             discussion: """
                 Example: laminar train --data checkerboard --hidden 64-64-64 --trace hutchinson \
                 --gradient adjoint --iters 10000 --batch 512 --lr 1e-3 --out runs/checkerboard
+
+                Flow matching: laminar train --data 8gaussians --objective flow-matching --coupling ot \
+                --iters 20000 --out runs/8gaussians-fm
                 """)
 
         @Option(help: "Toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), a CSV/.npy points file, or images: fashion-mnist, mnist, an MNIST-format directory (default checkerboard; on --resume: the run's).")
@@ -37,6 +40,8 @@ extension LaminarCommand {
         var evalImages: Int = 1_000
 
         @OptionGroup var model: ModelOptions
+
+        @OptionGroup var objective: ObjectiveOptions
 
         @Option(parsing: .unconditional, help: "Training iterations (in total, counting those before a --resume).")
         var iters: Int = 10_000
@@ -76,6 +81,8 @@ extension LaminarCommand {
         @Flag(help: "Skip the PNGs at the end.")
         var noPictures: Bool = false
 
+        @OptionGroup(title: "Data parallel (mpirun -np N laminar train …)") var distributed: DistributedOptions
+
         func validate() throws {
             guard DivergencePolicy(rawValue: onDivergence) != nil else {
                 throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
@@ -108,6 +115,7 @@ extension LaminarCommand {
         func run() throws {
             runtime.apply()
             SignalFlag.install()
+            let parallel: DataParallel<Float> = try distributed.dataParallel()
             let directory = URL(fileURLWithPath: out)
             let stored = resume ? try StoredRun(directory: directory) : nil
             let storedImage = try stored.flatMap { try ImageRunMetadata(metadata: $0.metadata) }
@@ -161,17 +169,22 @@ extension LaminarCommand {
                 }
                 spec = stored.spec
             } else {
-                spec = try model.spec(dimension: source.dimension, image: imageShape)
+                spec = objective.adjusted(try model.spec(dimension: source.dimension, image: imageShape))
                 do { try spec.validate() } catch { throw ValidationError("\(error)") }
             }
+            let trainingObjective = try objective.makeObjective(dimension: source.dimension)
             let batchSize = batch ?? stored?.training?.batchSize ?? (images != nil ? 64 : 512)
             if stored == nil, images != nil { noteImageDefaults(spec) }
             let options = trainingOptions(batch: batchSize, seed: seed)
             extraMetadata["training"] = try jsonString(options)
             let session = try TrainingSession(
                 spec: spec, options: options, source: source, dataName: dataName,
-                directory: directory, resume: resume, extraMetadata: extraMetadata)
-            note("laminar train: \(dataName), \(spec.summary) (\(session.flow.parameterCount) parameters), batch \(batchSize)\(resume ? ", resuming at iteration \(session.trainer.iteration) with the checkpoint's settings" : "")")
+                directory: directory, resume: resume, extraMetadata: extraMetadata, objective: trainingObjective,
+                parallel: parallel)
+            if trainingObjective != nil {
+                do { _ = try FlowMatching<Float>.field(of: session.flow) } catch { throw ValidationError("\(error)") }
+            }
+            note("laminar train: \(dataName), \(spec.summary) (\(session.flow.parameterCount) parameters), batch \(batchSize)\(objective.isFlowMatching ? ", flow matching (\(objective.configuration.path.scheduler.rawValue) path, \(objective.configuration.coupling.rawValue) coupling)" : "")\(resume ? ", resuming at iteration \(session.trainer.iteration) with the checkpoint's settings" : "")")
             let budget = options.timeBudget
             let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration, timeBudget: budget,
                                   elapsed: session.trainer.elapsedSeconds)
@@ -190,6 +203,7 @@ extension LaminarCommand {
                 throw error
             }
             bar.finish()
+            guard parallel.isRoot else { return }  // evaluation and pictures: rank 0
             if session.trainer.stoppedAtTimeBudget {
                 note(String(format: "time budget reached after %.0f s at iteration %d", session.trainer.elapsedSeconds, session.trainer.iteration))
             }
@@ -232,7 +246,8 @@ extension LaminarCommand {
                 summary.trainNFEForward = Double(tail.map(\.nfe_forward).reduce(0, +)) / Double(tail.count)
                 summary.trainNFEBackward = Double(tail.map(\.nfe_backward).reduce(0, +)) / Double(tail.count)
                 summary.secondsPerIteration = tail.map(\.seconds).reduce(0, +) / Double(tail.count)
-                summary.trainBitsPerDimension = tail.compactMap(\.bits_per_dim).reduce(0, +) / Double(tail.count)
+                let bits = tail.compactMap(\.bits_per_dim)  // none under flow matching (no likelihood in training)
+                if !bits.isEmpty { summary.trainBitsPerDimension = bits.reduce(0, +) / Double(bits.count) }
             }
             if evalImages > 0 {
                 let n = min(evalImages, test.count)

@@ -16,8 +16,10 @@ enum ComparePictures {
         case .planar(let c): return "NF K=\(c.depth)"
         case .planarCNF(let c): return "CNF M=\(c.width)"
         case .realNVP, .imageRealNVP: return "Real NVP"
+        case .residualFlow(let c): return "ResFlow K=\(c.depth)"
         case .ffjord: return "FFJORD"
         case .multiscaleCNF: return "multiscale FFJORD"
+        case .unetCNF: return "U-Net CNF"
         }
     }
 
@@ -84,19 +86,22 @@ enum ComparePictures {
         var series: [ChartSeries] = []
         for (i, task) in tasks.enumerated() {
             let color = LineChart.palette[i % LineChart.palette.count]
-            for (model, name, dashed) in [("planar", "NF depth K", true), ("planar-cnf", "CNF width M", false)] {
+            for (model, name, dashed, square) in [
+                ("planar", "NF depth K", true, true), ("planar-cnf", "CNF width M", false, false),
+                ("resflow", "resflow depth K", true, false),
+            ] {
                 let matching: [ComparisonRow] = results.filter { $0.target == task.target && $0.model == model }
                 let rows = matching.sorted { $0.size < $1.size }
                 guard !rows.isEmpty else { continue }
                 let xs: [Double] = rows.map { Double($0.size) }
                 let ys: [Double] = rows.map { $0.loss }
                 series.append(ChartSeries(
-                    name: "\(task.target) \(name)", xs: xs, ys: ys, color: color, dashed: dashed, squareMarkers: dashed))
+                    name: "\(task.target) \(name)", xs: xs, ys: ys, color: color, dashed: dashed, squareMarkers: square))
             }
         }
         let metric = tasks.first?.metric ?? "loss"
         return LineChart.render(
-            title: "\(metric) against depth K and width M", xLabel: "K (planar flow) or M (planar CNF)",
+            title: "\(metric) against depth K and width M", xLabel: "K (planar or residual flow) or M (planar CNF)",
             yLabel: metric, series: series, logX: true)
     }
 

@@ -8,8 +8,9 @@ import Laminar
 enum LatentPictures {
     static let truthColor = RGB(170, 170, 170), observedColor = RGB(20, 20, 20)
     static let reconstructionColor = RGB(31, 119, 180), extrapolationColor = RGB(214, 39, 40)
+    static let sampleColor = RGB(150, 200, 235)
 
-    static func panels(model: any SeriesModel<Float>, examples: [SeriesExample], spirals: SpiralDataset?) throws -> RGBImage {
+    static func panels(model: any SeriesModel<Float>, examples: [SeriesExample], spirals: SpiralDataset?, samplePaths: Int = 0) throws -> RGBImage {
         let dense = 120
         let queries: [[Double]] = examples.map { e in
             let end = max(e.extrapolation.times.last ?? e.windowEnd, e.windowEnd)
@@ -17,6 +18,8 @@ enum LatentPictures {
                 + (1...dense).map { e.windowEnd + Double($0) * (end - e.windowEnd) / Double(dense) }.filter { $0 > e.windowEnd }
         }
         let predictions = try model.predict(examples, at: queries)
+        // A latent SDE also shows posterior sample paths (thin, light) under its mean.
+        let samples = try (model as? LatentSDE<Float>).map { try $0.samples(examples, at: queries, count: samplePaths, seed: 7) }
         let size = 300
         var panels: [RGBImage] = []
         for (b, example) in examples.enumerated() {
@@ -50,6 +53,13 @@ enum LatentPictures {
                 }
             }
             polyline(truth, truthColor)
+            for path in samples?[b] ?? [] {
+                let points = zip(queries[b], path).map { point($0.0, $0.1) }
+                for (a, c) in zip(points, points.dropFirst()) where a.0.isFinite && a.1.isFinite && c.0.isFinite && c.1.isFinite {
+                    let (p, q) = (px(a), px(c))
+                    image.drawLine(x0: p.0, y0: p.1, x1: q.0, y1: q.1, color: sampleColor, thickness: 1, dash: 0)
+                }
+            }
             func finite(_ p: (Double, Double)) -> Bool { p.0.isFinite && p.1.isFinite && Swift.abs(p.0) < 1e9 && Swift.abs(p.1) < 1e9 }
             for m in truthMarkers where finite(m) { let p = px(m); image.drawMarker(x: Int(p.0), y: Int(p.1), size: 5, square: true, color: truthColor) }
             polyline(reconstruction, reconstructionColor)
@@ -75,7 +85,7 @@ enum LatentPictures {
         for (label, color) in [
             ("truth", truthColor), ("observed", observedColor), ("reconstruction", reconstructionColor),
             ("extrapolation", extrapolationColor),
-        ] {
+        ] + (samples == nil ? [] : [("sample paths", sampleColor)]) {
             canvas.fillRectangle(x: x, y: y + 3, width: 18, height: 4, color: color)
             canvas.drawText(label, x: x + 24, y: y, color: RGB(40, 40, 40))
             x += 24 + BitmapFont.width(of: label) + 24

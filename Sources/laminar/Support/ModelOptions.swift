@@ -4,9 +4,9 @@ import Laminar
 /// Flags that define a model (shared by `train` and anything that builds a model).
 struct ModelOptions: ParsableArguments {
     /// Names `--model` accepts: the stored names plus the image aliases.
-    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp"]
+    static let commandLineNames = ["ffjord", "planar", "planar-cnf", "realnvp", "ffjord-multiscale", "ffjord-mlp", "unet", "resflow"]
 
-    @Option(help: "Model: ffjord (default), planar, planar-cnf, realnvp; for images ffjord-multiscale, ffjord-mlp, realnvp (plain ffjord and realnvp pick the image architecture on image data).")
+    @Option(help: "Model: ffjord (default), planar, planar-cnf, realnvp, resflow (residual flow); for images ffjord-multiscale, ffjord-mlp, unet (a CNF with a U-Net field; --hidden gives its channels per resolution, default 32-64-64), realnvp (plain ffjord and realnvp pick the image architecture on image data).")
     var model: String?
 
     @Option(help: "Hidden widths of the dynamics network (FFJORD; channels for image models) or of each coupling network (Real NVP), e.g. 64-64-64. Default 64-64-64; images: 32-32 (conv), 512-512 (ffjord-mlp).")
@@ -15,7 +15,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Image models: number of scales (squeeze + factor-out between them; default 2).")
     var scales: Int?
 
-    @Option(help: "Planar flow: number of layers K (default 8).")
+    @Option(help: "FFJORD dynamics: mlp, or hollow (HollowNet: exact divergence in one extra pass; --hidden counts units per dimension; trains with --trace exact).")
+    var field: String?
+
+    @Option(help: "Planar flow: number of layers K; residual flow: number of residual blocks K (default 8).")
     var depth: Int?
 
     @Option(help: "Planar CNF: number of hidden units M (default 8).")
@@ -45,7 +48,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Learn T (FFJORD's train_T; default on).")
     var trainTime: Bool?
 
-    @Option(help: "Trace estimator for training: exact, hutchinson-gaussian (or hutchinson), hutchinson-rademacher. Default: exact for d ≤ 8, else hutchinson-gaussian; images hutchinson-rademacher.")
+    @Option(help: "Trace estimator for training: exact, hutchinson-gaussian (or hutchinson), hutchinson-rademacher. Default: exact for d ≤ 8 and for the hollow field, else hutchinson-gaussian; images hutchinson-rademacher. Residual flows: exact or hutchinson (Gaussian probes).")
     var trace: String?
 
     @OptionGroup var solve: SolverOptions
@@ -55,6 +58,24 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "Jacobian Frobenius-norm regularization weight λ_J (default 0).")
     var jacobian: Double?
+
+    @Option(help: "Residual flow: Lipschitz bound c < 1 of every spectrally normalised layer.")
+    var lipschitz: Double = 0.98
+
+    @Option(help: "Residual flow: training log-determinant: unbiased (Russian roulette), truncated, exact (LU, small d).")
+    var logdet: String = "unbiased"
+
+    @Option(help: "Residual flow: power-series terms always computed (unbiased) or kept (truncated).")
+    var terms: Int = 2
+
+    @Option(name: .customLong("power-iterations"), help: "Residual flow: spectral-norm power iterations per training step.")
+    var powerIterations: Int = 1
+
+    @Option(name: .customLong("inverse-tol"), help: "Residual flow: fixed-point inversion tolerance.")
+    var inverseTolerance: Double = 1e-5
+
+    @Option(name: .customLong("inverse-iterations"), help: "Residual flow: fixed-point iteration limit.")
+    var inverseIterations: Int = 2_000
 
     /// The model name, `ffjord` unless given.
     var modelName: String { model ?? "ffjord" }
@@ -67,6 +88,14 @@ struct ModelOptions: ParsableArguments {
         if let trace, TraceEstimator(name: trace) == nil {
             throw ValidationError("--trace '\(trace)' is unknown; use exact, hutchinson-gaussian (or hutchinson) or hutchinson-rademacher")
         }
+        if let field {
+            guard FFJORDConfiguration.fieldNames.contains(field) else {
+                throw ValidationError("--field '\(field)' is unknown; use \(FFJORDConfiguration.fieldNames.joined(separator: " or "))")
+            }
+            guard modelName == "ffjord" || modelName == "ffjord-mlp" else {
+                throw ValidationError("--field applies to --model ffjord (or ffjord-mlp on images), not \(modelName)")
+            }
+        }
         do {
             try spec(dimension: imageOnly ? 16 : 2, image: imageOnly ? (1, 4, 4) : nil).validate()
         } catch let error as ValidationError {
@@ -77,7 +106,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Models that only make sense on images.
-    var imageOnly: Bool { modelName == "ffjord-multiscale" || modelName == "ffjord-mlp" }
+    var imageOnly: Bool { modelName == "ffjord-multiscale" || modelName == "ffjord-mlp" || modelName == "unet" }
 
     /// The solve settings of continuous models without flags: FFJORD's toy defaults (dopri5 at
     /// 1e-5, adjoint); image data 1e-3 (what the image results used).
@@ -99,6 +128,8 @@ struct ModelOptions: ParsableArguments {
         let (blocks, trainTime) = (self.blocks ?? 1, self.trainTime ?? true)
         if let (c, h, w) = image {
             switch modelName {
+            case "ffjord" where field == "hollow", "ffjord-multiscale" where field == "hollow":
+                throw ValidationError("--field hollow is a flat (per-pixel) field; on images use --model ffjord-mlp --field hollow")
             case "ffjord", "ffjord-multiscale":
                 return .multiscaleCNF(MultiscaleCNFConfiguration(
                     channels: c, height: h, width: w, scales: scales ?? 2, blocksPerScale: blocks, hidden: try widths("32-32"),
@@ -110,14 +141,26 @@ struct ModelOptions: ParsableArguments {
                     dimension: dimension, hidden: try widths("512-512"), layerType: layerType ?? "concatsquash",
                     activation: activation ?? "softplus", residual: residual ?? false, blocks: blocks,
                     timeLength: timeLength ?? 1, trainTime: trainTime,
-                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", solve: settings,
-                    kineticWeight: kinetic, jacobianWeight: jacobian))
+                    trace: trace.map(normalizedTrace) ?? (field == "hollow" ? "exact" : "hutchinson-rademacher"), solve: settings,
+                    kineticWeight: kinetic, jacobianWeight: jacobian, field: field ?? "mlp"))
+            case "unet":
+                return .unetCNF(UNetCNFConfiguration(
+                    channels: c, height: h, width: w, hidden: try widths("32-64-64"),
+                    trace: trace.map(normalizedTrace) ?? "hutchinson-rademacher", timeLength: timeLength ?? 1,
+                    solve: settings))
             case "realnvp":
                 return .imageRealNVP(ImageRealNVPConfiguration(
                     channels: c, height: h, width: w, scales: scales ?? 2, couplingsPerStage: couplings ?? 3,
                     hidden: try widths("32-32")))
             default: break
             }
+        }
+        if modelName == "resflow" {
+            return .residualFlow(ResidualFlowConfiguration(
+                dimension: dimension, depth: depth ?? 8, hidden: try widths(image == nil ? "64-64" : "256-256"),
+                lipschitz: lipschitz, powerIterations: powerIterations, logDeterminant: logdet, terms: terms,
+                trace: trace.map { ["hutchinson", "hutchinson-gaussian", "gaussian"].contains($0) ? "hutchinson" : $0 },
+                inverseTolerance: inverseTolerance, inverseIterations: inverseIterations))
         }
         let widths = try widths("64-64-64")
         switch modelName {
@@ -133,7 +176,8 @@ struct ModelOptions: ParsableArguments {
             return .ffjord(FFJORDConfiguration(
                 dimension: dimension, hidden: widths, layerType: layerType ?? "concatsquash", activation: activation ?? "tanh",
                 residual: residual ?? false, blocks: blocks, timeLength: timeLength ?? 0.5, trainTime: trainTime,
-                trace: trace.map(normalizedTrace), solve: settings, kineticWeight: kinetic, jacobianWeight: jacobian))
+                trace: trace.map(normalizedTrace), solve: settings, kineticWeight: kinetic, jacobianWeight: jacobian,
+                field: field ?? "mlp"))
         }
     }
 
@@ -155,6 +199,7 @@ struct ModelOptions: ParsableArguments {
         if model != nil { flags.append("--model") }
         if hidden != nil { flags.append("--hidden") }
         if scales != nil { flags.append("--scales") }
+        if field != nil { flags.append("--field") }
         if depth != nil { flags.append("--depth") }
         if width != nil { flags.append("--width") }
         if couplings != nil { flags.append("--couplings") }
@@ -186,6 +231,13 @@ extension ModelSpec {
         case ("--hidden", .imageRealNVP(let c)): return dims(c.hidden)
         case ("--scales", .multiscaleCNF(let c)): return "\(c.scales)"
         case ("--scales", .imageRealNVP(let c)): return "\(c.scales)"
+        case ("--field", .ffjord(let c)): return c.field
+        case ("--hidden", .residualFlow(let c)): return dims(c.hidden)
+        case ("--hidden", .unetCNF(let c)): return dims(c.hidden)
+        case ("--depth", .residualFlow(let c)): return "\(c.depth)"
+        case ("--trace", .residualFlow(let c)): return c.trace
+        case ("--trace", .unetCNF(let c)): return c.trace
+        case ("--time-length", .unetCNF(let c)): return "\(c.timeLength)"
         case ("--depth", .planar(let c)): return "\(c.depth)"
         case ("--width", .planarCNF(let c)): return "\(c.width)"
         case ("--couplings", .realNVP(let c)): return "\(c.couplings)"
@@ -227,6 +279,7 @@ extension ModelSpec {
         case .ffjord(let c): return c.solve
         case .planarCNF(let c): return c.solve
         case .multiscaleCNF(let c): return c.solve
+        case .unetCNF(let c): return c.solve
         default: return nil
         }
     }

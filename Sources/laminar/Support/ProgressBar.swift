@@ -36,8 +36,9 @@ final class ProgressBar {
 
     private let startIteration: Int
 
-    /// Updates the display for `iteration` (1-based) with named fields.
+    /// Updates the display for `iteration` (1-based) with named fields (rank 0 only under mpirun).
     func update(iteration: Int, fields: [(String, String)]) {
+        guard DistributedRun.printsOutput else { return }
         let elapsed = Date().timeIntervalSince(start)
         let done = iteration - startIteration
         let rate = done > 0 ? Double(done) / max(elapsed, 1e-9) : 0
@@ -71,7 +72,7 @@ final class ProgressBar {
 
     /// Ends the live line.
     func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal && DistributedRun.printsOutput { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
 
@@ -100,7 +101,8 @@ func formatDuration(_ seconds: Double) -> String {
     return "\(s)s"
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error (rank 0 only under mpirun).
 func note(_ message: String) {
+    guard DistributedRun.printsOutput else { return }
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

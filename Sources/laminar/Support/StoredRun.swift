@@ -62,6 +62,7 @@ struct StoredRun {
             switch spec {
             case .ffjord where image != nil: options.model = "ffjord-mlp"
             case .imageRealNVP: options.model = "realnvp"
+            case .unetCNF: options.model = "unet"
             default: options.model = spec.name
             }
         }

@@ -130,8 +130,13 @@ public enum LineChart {
         return ticks
     }
 
+    /// `v` with as many decimals as the tick step needs (2.5 → one, 0.25 → two).
     static func tickLabel(_ v: Double, step: Double) -> String {
-        let decimals = Swift.max(0, Swift.min(4, Int(-Foundation.floor(Foundation.log10(Swift.abs(step)) + 1e-9))))
+        var decimals = Swift.max(0, Swift.min(4, Int(-Foundation.floor(Foundation.log10(Swift.abs(step)) + 1e-9))))
+        func scaled(_ d: Int) -> Double { Swift.abs(step) * Foundation.pow(10, Double(d)) }
+        while decimals < 4, Swift.abs(scaled(decimals) - scaled(decimals).rounded()) > 1e-6 * Swift.max(1, scaled(decimals)) {
+            decimals += 1
+        }
         return String(format: "%.\(decimals)f", Swift.abs(v) < step * 1e-6 ? 0 : v)
     }
 }

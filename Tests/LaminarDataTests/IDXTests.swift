@@ -47,21 +47,19 @@ import LaminarData
         }
     }
 
-    @Test func fashionMNISTLoadsWhenInstalled() throws {
-        guard FileManager.default.fileExists(atPath: MNISTFormat.fashionMNISTDirectory) else {
-            print("skipped: \(MNISTFormat.fashionMNISTDirectory) is absent (apt-get install dataset-fashion-mnist)")
-            return
-        }
+    @Test(.enabled(
+        if: FileManager.default.fileExists(atPath: MNISTFormat.fashionMNISTDirectory),
+        "\(MNISTFormat.fashionMNISTDirectory) is absent (apt-get install dataset-fashion-mnist)"))
+    func fashionMNISTLoadsWhenInstalled() throws {
         let splits = try MNISTFormat.load(directory: MNISTFormat.fashionMNISTDirectory)
         #expect(splits.train.count == 60_000 && splits.test.count == 10_000 && splits.note == nil)
         #expect(splits.train.height == 28 && splits.train.width == 28)
     }
 
-    @Test func testOnlyDirectoryIsSplitNineToOne() throws {
-        guard FileManager.default.fileExists(atPath: Self.sharedMNIST) else {
-            print("skipped: \(Self.sharedMNIST) is absent (the real MNIST test digits are not part of a clone)")
-            return
-        }
+    @Test(.enabled(
+        if: FileManager.default.fileExists(atPath: IDXTests.sharedMNIST),
+        "\(IDXTests.sharedMNIST) is absent (the real MNIST test digits are not part of a clone)"))
+    func testOnlyDirectoryIsSplitNineToOne() throws {
         let splits = try MNISTFormat.load(directory: Self.sharedMNIST)
         #expect(splits.train.count == 9_000 && splits.test.count == 1_000)
         #expect(splits.note?.contains("only t10k") == true)

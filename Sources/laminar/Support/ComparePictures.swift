@@ -100,9 +100,10 @@ enum ComparePictures {
             }
         }
         let metric = tasks.first?.metric ?? "loss"
+        let onlyKL = tasks.allSatisfy { if case .density = $0 { return true } else { return false } }
         return LineChart.render(
             title: "\(metric) against depth K and width M", xLabel: "K (planar or residual flow) or M (planar CNF)",
-            yLabel: metric, series: series, logX: true)
+            yLabel: metric, series: series, logX: true, yRange: onlyKL ? 0...0 : nil)  // a KL is ≥ 0: show the zero
     }
 
     static func table(_ results: [ComparisonRow], tasks: [ComparisonTask]) -> String {

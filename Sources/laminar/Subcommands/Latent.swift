@@ -114,8 +114,10 @@ struct LatentTrain: ParsableCommand {
         LatentConfiguration(
             kind: kind ?? .latentODE, features: 2, latent: latent, hidden: hidden, rnnHidden: rnnHidden,
             observationStd: obsStd, poisson: poisson, solve: solveSettings,
-            sdeScheme: method ?? solve.solver?.name ?? "midpoint", sdeStep: kind == .latentSDE ? sdeStep : nil,
-            sdeGradient: solve.gradient?.name ?? "backprop")
+            // The SDE settings only for a latent SDE (elsewhere they keep their defaults, which are not stored).
+            sdeScheme: kind == .latentSDE ? method ?? solve.solver?.name ?? "midpoint" : "midpoint",
+            sdeStep: kind == .latentSDE ? sdeStep : nil,
+            sdeGradient: kind == .latentSDE ? solve.gradient?.name ?? "backprop" : "backprop")
     }
 
     var dataSpec: LatentDataSpec {

@@ -3,6 +3,7 @@ import Testing
 import _LaminarTestSupport
 @testable import LaminarFlows
 import LaminarNN
+import LaminarODE
 
 /// The objective end to end: per-row times, the conversion to CNF time, training on a
 /// Gaussian, checkpoints, and models it refuses.
@@ -99,7 +100,7 @@ import LaminarNN
     @Test(arguments: [CouplingKind.independent, .ot]) func recoversAGaussian(coupling: CouplingKind) throws {
         var rng = RandomGenerator(seed: 1)
         let model = try FFJORD<Float>(FFJORDConfiguration(
-            dimension: 2, hidden: [32, 32], activation: "softplus", timeLength: 1, trainTime: false, rtol: 1e-5, atol: 1e-5), using: &rng)
+            dimension: 2, hidden: [32, 32], activation: "softplus", timeLength: 1, trainTime: false, solve: SolveSettings(rtol: 1e-5, atol: 1e-5)), using: &rng)
         let objective = try FlowMatching<Float>(FlowMatchingConfiguration(coupling: coupling))
         let trainer = try FlowTrainer(
             flow: model, options: TrainingOptions(iterations: 1_500, batchSize: 256, learningRate: 3e-3, weightDecay: 0, checkpointEvery: 10_000),
@@ -128,7 +129,7 @@ import LaminarNN
     /// with identical log-densities and records the objective for `--resume`.
     @Test func checkpointRoundTrip() throws {
         let dir = try directory()
-        let spec = ModelSpec.ffjord(FFJORDConfiguration(dimension: 2, hidden: [8, 8], trainTime: false, rtol: 1e-4, atol: 1e-4))
+        let spec = ModelSpec.ffjord(FFJORDConfiguration(dimension: 2, hidden: [8, 8], trainTime: false, solve: SolveSettings(rtol: 1e-4, atol: 1e-4)))
         let objective = try FlowMatching<Float>(FlowMatchingConfiguration(path: ProbabilityPath(scheduler: .cosine), coupling: .sinkhorn))
         let options = TrainingOptions(iterations: 20, batchSize: 64, checkpointEvery: 10)
         let session = try TrainingSession(spec: spec, options: options, source: .toy(.eightGaussians), dataName: "8gaussians",
@@ -155,7 +156,7 @@ import LaminarNN
     /// map after training nothing (T fixed, a zero field), the data are the noise itself.
     @Test func reflowUsesTheTeachersPairs() throws {
         var rng = RandomGenerator(seed: 2)
-        let teacher = try FFJORD<Double>(FFJORDConfiguration(dimension: 2, hidden: [4], trainTime: false, rtol: 1e-8, atol: 1e-8), using: &rng)
+        let teacher = try FFJORD<Double>(FFJORDConfiguration(dimension: 2, hidden: [4], trainTime: false, solve: SolveSettings(rtol: 1e-8, atol: 1e-8)), using: &rng)
         for p in teacher.parameters { p.assign(Tensor(zeros: p.shape)) }
         let objective = try FlowMatching<Double>(FlowMatchingConfiguration(coupling: .reflow, teacher: "teacher"), teacher: teacher)
         let batch = try objective.regressionBatch(data: Tensor(zeros: [5, 2]), endTime: 1, using: &rng)

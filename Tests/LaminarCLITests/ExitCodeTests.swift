@@ -149,7 +149,7 @@ extension CLI {
             (["classify", "train", "--data", images, "--channels", "2", "--batch", "8", "--epochs", "10000", "--out", "\(dir)/c2"],
              "laminar classify train:"),
             (["classify", "evaluate", "--checkpoint", "\(classifier)/checkpoint.safetensors", "--data", images,
-              "--rtol", Array(repeating: "1e-9", count: 400).joined(separator: ",")], "test accuracy"),
+              "--rtol", Array(repeating: "1e-9", count: 4000).joined(separator: ",")], "test accuracy"),
             (["latent", "train", "--series", "8", "--points", "6", "--test-series", "2", "--batch", "4", "--iters", "1000000",
               "--out", "\(dir)/l2"], "laminar latent train:"),
             (["latent", "evaluate", "--checkpoint", "\(latent)/checkpoint.safetensors"], nil),

@@ -93,7 +93,8 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         try c.encode(trace, forKey: .trace)
         try c.encode(kineticWeight, forKey: .kineticWeight)
         try c.encode(jacobianWeight, forKey: .jacobianWeight)
-        try c.encode(field, forKey: .field)
+        // Only the hollow field: MLP configurations encode exactly as before this key existed.
+        if field != "mlp" { try c.encode(field, forKey: .field) }
         try solve.encode(to: encoder)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Laminar
 
 // laminar-bench [case …] [--threads N] [--smoke] [--out DIR] [--weights FILE]
-// Cases: blas, autodiff, solver, cnf-toy, memory, classify, images, flow-matching.
+// Cases: blas, autodiff, solver, cnf-toy, memory, classify, images, flow-matching, ot-coupling.
 var arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -16,7 +16,7 @@ let threads = Int(option("--threads") ?? "1") ?? 1
 let outDirectory = option("--out") ?? "Benchmarks/results"
 let weights = option("--weights")
 let memoryChild = option("--memory-child")
-let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "flow-matching"]
+let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "flow-matching", "ot-coupling"]
 let cases = arguments.isEmpty ? all : arguments
 if Harness.isDebug {
     FileHandle.standardError.write(Data("laminar-bench: debug build — numbers are meaningless; build with -c release\n".utf8))
@@ -43,6 +43,7 @@ for name in cases {
     case "classify": measurements = try classifyCase(settings)
     case "images": measurements = try imagesCase(settings)
     case "flow-matching": measurements = try flowMatchingCase(settings)
+    case "ot-coupling": measurements = try otCouplingCase(settings)
     case "memory":
         var collected: [Measurement] = []
         for gradient in ["adjoint", "backprop", "checkpointed"] {

@@ -65,7 +65,7 @@ for name in cases {
         }
         measurements = collected
     default:
-        FileHandle.standardError.write(Data("laminar-bench: unknown case '\(name)'; cases: \(all.joined(separator: ", "))\n".utf8))
+        FileHandle.standardError.write(Data("laminar-bench: unknown case '\(name)'; cases: \(all.joined(separator: ", ")); under mpirun: allreduce\n".utf8))
         exit(2)
     }
     guard Distributed.joined?.isRoot ?? true else { continue }  // under mpirun, rank 0 writes

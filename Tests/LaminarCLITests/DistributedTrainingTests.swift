@@ -18,8 +18,10 @@ enum MPIRun {
 
     /// The launcher's flags: root is allowed (CI runs as root), more ranks than cores are
     /// allowed (2-core machines), and shared memory between the ranks of one host.
+    /// `LAMINAR_MPIRUN_FLAGS` (space-separated) replaces the last two for other setups.
     static var flags: [String] {
-        var flags = ["--oversubscribe", "--mca", "btl", "self,vader"]
+        let custom = ProcessInfo.processInfo.environment["LAMINAR_MPIRUN_FLAGS"]?.split(separator: " ").map(String.init)
+        var flags = custom ?? ["--oversubscribe", "--mca", "btl", "self,vader"]
         if getuid() == 0 { flags.insert("--allow-run-as-root", at: 0) }
         return flags
     }

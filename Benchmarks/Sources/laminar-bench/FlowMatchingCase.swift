@@ -6,8 +6,7 @@ import Laminar
 /// One flow-matching training step (noise, coupling, path sample, field with one time per row,
 /// MSE, gradient, Adam) of FFJORD's toy field (2-64-64-64-2 concatsquash, tanh) on 8gaussians
 /// batches of 512 drawn outside the timed region — the same step as
-/// `Benchmarks/peers/fm_torchcfm.py` — for the independent and the exact-OT coupling; then
-/// the exact assignment and Sinkhorn alone at n = 256, 512, 1024.
+/// `Benchmarks/peers/fm_torchcfm.py` — for the independent and the exact-OT coupling.
 func flowMatchingCase(_ s: BenchSettings) throws -> [Measurement] {
     var out: [Measurement] = []
     let batch = s.smoke ? 16 : 512
@@ -32,6 +31,15 @@ func flowMatchingCase(_ s: BenchSettings) throws -> [Measurement] {
             "flow-matching step \(coupling.rawValue) (8gaussians, \(batch), mlp 64-64-64)", samples, nfe: 1,
             extra: ["loss_last": losses.suffix(20).reduce(0, +) / Double(Swift.min(20, losses.count))]))
     }
+    return out
+}
+
+// MARK: - ot-coupling: the couplings' cost per step
+
+/// The exact assignment (given the cost matrix), the squared-distance matrix (2-D and 784-D
+/// rows) and the Sinkhorn plan (ε = 0.05) alone, at n = 256, 512, 1024.
+func otCouplingCase(_ s: BenchSettings) throws -> [Measurement] {
+    var out: [Measurement] = []
     for n in (s.smoke ? [8] : [256, 512, 1_024]) {
         var rng = RandomGenerator(seed: UInt64(n))
         for (d, what) in [(2, "2-D"), (784, "784-D")] {

@@ -2,8 +2,8 @@ import Foundation
 import Laminar
 
 // laminar-bench [case …] [--threads N] [--smoke] [--out DIR] [--weights FILE]
-// Cases: blas, autodiff, solver, cnf-toy, memory, classify, images, hollow, flow-matching, sde; and,
-// under mpirun only (not in the default list), allreduce.
+// Cases: blas, autodiff, solver, cnf-toy, memory, classify, images, hollow, flow-matching,
+// ot-coupling, sde; and, under mpirun only (not in the default list), allreduce.
 var arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -17,7 +17,7 @@ let threads = Int(option("--threads") ?? "1") ?? 1
 let outDirectory = option("--out") ?? "Benchmarks/results"
 let weights = option("--weights")
 let memoryChild = option("--memory-child")
-let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "hollow", "flow-matching", "sde"]
+let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "hollow", "flow-matching", "ot-coupling", "sde"]
 let cases = arguments.isEmpty ? all : arguments
 if Harness.isDebug {
     FileHandle.standardError.write(Data("laminar-bench: debug build — numbers are meaningless; build with -c release\n".utf8))
@@ -47,6 +47,7 @@ for name in cases {
     case "flow-matching": measurements = try flowMatchingCase(settings)
     case "sde": measurements = try sdeCase(settings)
     case "allreduce": measurements = try allReduceCase(settings)
+    case "ot-coupling": measurements = try otCouplingCase(settings)
     case "memory":
         var collected: [Measurement] = []
         for gradient in ["adjoint", "backprop", "checkpointed"] {
@@ -64,7 +65,7 @@ for name in cases {
         }
         measurements = collected
     default:
-        FileHandle.standardError.write(Data("laminar-bench: unknown case '\(name)'; cases: \(all.joined(separator: ", "))\n".utf8))
+        FileHandle.standardError.write(Data("laminar-bench: unknown case '\(name)'; cases: \(all.joined(separator: ", ")); under mpirun: allreduce\n".utf8))
         exit(2)
     }
     guard Distributed.joined?.isRoot ?? true else { continue }  // under mpirun, rank 0 writes

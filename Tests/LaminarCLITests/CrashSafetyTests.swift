@@ -12,7 +12,7 @@ import Laminar
 
     @Test func sigkillAtRandomMomentsThenResumeIsBitIdentical() throws {
         let dir = try CLI.temporaryDirectory()
-        let iterations = 40 + 10 * Self.kills
+        let iterations = 40 + 40 * Self.kills  // long enough that every kill lands while training runs
         let common = ["train", "--data", "8gaussians", "--iters", String(iterations), "--checkpoint-every", "1", "--seed", "9"]
             + CLI.small
         let straight = try CLI.run(common + ["--out", "\(dir)/straight"])

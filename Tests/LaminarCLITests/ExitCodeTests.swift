@@ -127,6 +127,12 @@ extension CLI {
         let trained = try CLI.run(["train", "--data", "8gaussians", "--iters", "2", "--out", flow] + CLI.small)
         #expect(trained.status == 0, "\(trained.stderr)")
         let checkpoint = "\(flow)/checkpoint.safetensors"
+        // The same model at tight tolerances: its 1000² density grid takes seconds, time to interrupt.
+        let tight = "\(dir)/tight"
+        let tightRun = try CLI.run(
+            ["train", "--data", "8gaussians", "--iters", "2", "--out", tight, "--hidden", "8-8", "--batch", "64",
+             "--rtol", "1e-9", "--atol", "1e-9", "--no-pictures"])
+        #expect(tightRun.status == 0, "\(tightRun.stderr)")
         let latent = "\(dir)/latent"
         // Tight tolerances: scoring and plotting its 64 test series takes seconds, time to interrupt.
         let latentRun = try CLI.run([
@@ -144,7 +150,7 @@ extension CLI {
             (["train", "--data", "8gaussians", "--iters", "100000", "--out", "\(dir)/long"] + CLI.small, "laminar train:"),
             (["evaluate", "--checkpoint", checkpoint, "--n", "20000000"], nil),
             (["sample", "--checkpoint", checkpoint, "--n", "20000000", "--out", "\(dir)/s.npy"], nil),
-            (["density", "--checkpoint", checkpoint, "--resolution", "1000", "--out", "\(dir)/d.png"], nil),
+            (["density", "--checkpoint", "\(tight)/checkpoint.safetensors", "--resolution", "1000", "--out", "\(dir)/d.png"], nil),
             (["compare", "--targets", "u1", "--depths", "2", "--widths", "2", "--iters", "1000000", "--out", "\(dir)/cmp"], "u1"),
             (["classify", "train", "--data", images, "--channels", "2", "--batch", "8", "--epochs", "10000", "--out", "\(dir)/c2"],
              "laminar classify train:"),

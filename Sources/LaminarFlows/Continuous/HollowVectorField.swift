@@ -62,17 +62,7 @@ public final class HollowVectorField<Scalar: TensorScalar>: CNFVectorField {
         self.activation = act
         let d = dimension
         let widths = [d] + hidden.map { $0 * d } + [d]
-        var layers: [any AffineTimeConditionedLayer<Scalar>] = []
-        for i in 0..<(widths.count - 1) {
-            switch layerType {
-            case .concatsquash:
-                layers.append(ConcatSquashLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            case .concat:
-                layers.append(ConcatLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            case .ignore:
-                layers.append(IgnoreLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            }
-        }
+        let layers: [any AffineTimeConditionedLayer<Scalar>] = layerType.layers(widths: widths, using: &rng)
         self.layers = layers
         self.layerParameters = layers.map { $0.namedParameters.map(\.1) }
 

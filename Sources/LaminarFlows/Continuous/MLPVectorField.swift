@@ -9,6 +9,20 @@ public enum ODENetLayerType: String, Sendable, CaseIterable, Codable {
     case concat
     /// `W x + b`; the dynamics are autonomous.
     case ignore
+
+    /// A stack of layers of this kind, one per consecutive pair of `widths` (in order, so the
+    /// generator's draws are those of building them one by one).
+    func layers<Scalar: TensorScalar>(
+        widths: [Int], using rng: inout RandomGenerator
+    ) -> [any AffineTimeConditionedLayer<Scalar>] {
+        (0..<(widths.count - 1)).map { i -> any AffineTimeConditionedLayer<Scalar> in
+            switch self {
+            case .concatsquash: return ConcatSquashLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng)
+            case .concat: return ConcatLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng)
+            case .ignore: return IgnoreLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng)
+            }
+        }
+    }
 }
 
 /// The dynamics network of a CNF: time-conditioned linear layers `d → h₁ → … → h_k → d` with a
@@ -39,17 +53,7 @@ public final class MLPVectorField<Scalar: TensorScalar>: CNFVectorField {
         }
         self.activation = act
         let widths = [dimension] + hidden + [dimension]
-        var layers: [any AffineTimeConditionedLayer<Scalar>] = []
-        for i in 0..<(widths.count - 1) {
-            switch layerType {
-            case .concatsquash:
-                layers.append(ConcatSquashLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            case .concat:
-                layers.append(ConcatLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            case .ignore:
-                layers.append(IgnoreLinear<Scalar>(inputSize: widths[i], outputSize: widths[i + 1], using: &rng))
-            }
-        }
+        let layers: [any AffineTimeConditionedLayer<Scalar>] = layerType.layers(widths: widths, using: &rng)
         self.layers = layers
         self.layerParameters = layers.map { $0.namedParameters.map(\.1) }
     }

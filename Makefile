@@ -81,7 +81,7 @@ docs: deps
 	@echo "docs: $(DOCS_OUT)/Laminar.doccarchive; to read it: python3 -m http.server -d $(DOCS_OUT)/Laminar.doccarchive 8000, then http://localhost:8000/documentation/"
 
 clean:
-	rm -rf .build Benchmarks/.build Tests/Fuzz/.build
+	rm -rf .build Tests/Fuzz/.build
 
 -include Benchmarks/bench.mk
 

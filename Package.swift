@@ -84,6 +84,12 @@ let package = Package(
                 "Laminar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The benchmarks (`make bench`, `make bench-smoke`): a target of this package so that they
+        // compile against the same build of the library as `make test` and `make demo`.
+        .executableTarget(
+            name: "laminar-bench",
+            dependencies: ["Laminar", "CBLAS"],
+            path: "Benchmarks/Sources/laminar-bench"),
 
         // MARK: - Implementation details (not API)
         .target(

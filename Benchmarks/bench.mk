@@ -1,11 +1,11 @@
 # Benchmarks (included by the top-level Makefile). Not part of `make test`, except the smoke run.
-BENCH_BIN = Benchmarks/.build/release/laminar-bench
+BENCH_BIN = .build/release/laminar-bench
 PEERS_PY  = Benchmarks/peers/.venv/bin/python
 
 .PHONY: bench bench-build bench-peers bench-smoke bench-distributed
 
 bench-build: deps
-	cd Benchmarks && $(SWIFT) build $(BUILD_FLAGS)
+	$(SWIFT) build $(BUILD_FLAGS) --product laminar-bench
 
 bench: bench-build
 	$(BENCH_BIN) --threads 1

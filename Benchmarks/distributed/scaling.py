@@ -18,7 +18,7 @@ import json, os, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAMINAR = os.path.join(ROOT, ".build/release/laminar")
-BENCH = os.path.join(ROOT, "Benchmarks/.build/release/laminar-bench")
+BENCH = os.path.join(ROOT, ".build/release/laminar-bench")
 RESULTS = os.path.join(ROOT, "Benchmarks/results")
 MPIRUN = ["mpirun", "--oversubscribe", "--mca", "btl", "self,vader"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 ITERS = int(os.environ.get("LAMINAR_SCALING_ITERS", "40"))

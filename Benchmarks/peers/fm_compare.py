@@ -6,7 +6,7 @@ Benchmarks/results/flow-matching-peers.json."""
 import json, os, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(ROOT, "Benchmarks/.build/release/laminar-bench")
+BENCH = os.path.join(ROOT, ".build/release/laminar-bench")
 PEERS = os.path.join(ROOT, "Benchmarks/peers")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 

@@ -26,7 +26,7 @@ import torchsde
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(ROOT, "Benchmarks/.build/release/laminar-bench")
+BENCH = os.path.join(ROOT, ".build/release/laminar-bench")
 BATCH, DIM, HIDDEN, STEPS, DT = 128, 8, 32, 100, 0.01
 
 

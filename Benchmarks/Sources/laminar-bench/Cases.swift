@@ -1,4 +1,4 @@
-import CBLASBench
+import CBLAS
 import Foundation
 import Laminar
 

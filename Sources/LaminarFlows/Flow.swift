@@ -30,8 +30,9 @@ public protocol Flow<Scalar>: AnyObject {
     /// (CNFs on images: the exact trace needs one vector-Jacobian product per dimension at every
     /// function evaluation), evaluations use ``estimatedForward(_:using:)``.
     var exactLogDeterminantIsAffordable: Bool { get }
-    /// Data → base with an unbiased estimate of the log-determinant (Hutchinson's estimator,
-    /// one Rademacher draw per solve from `rng`); default: the exact `forward`.
+    /// Data → base with the log-determinant as the model is configured to estimate it (CNFs:
+    /// their configured trace estimator, Hutchinson noise drawn once per solve from `rng`; the
+    /// exact trace when configured so); default: the exact `forward`.
     func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar>
 }
 
@@ -44,6 +45,7 @@ public struct FlowOutput<Scalar: TensorScalar> {
     /// Function evaluations spent (0 for discrete flows).
     public var nfe: Int
 
+    /// The transported points ([n, d]), their log-determinants ([n]) and the NFE spent.
     public init(value: Variable<Scalar>, logDeterminant: Variable<Scalar>, nfe: Int = 0) {
         self.value = value
         self.logDeterminant = logDeterminant
@@ -64,6 +66,7 @@ public struct TrainingLoss<Scalar: TensorScalar> {
     /// Named regularizer values (e.g. `kinetic`, `jacobian`), for the metrics file.
     public var regularizers: [String: Double]
 
+    /// The objective `loss`, the batch's mean NLL in nats, the forward NFE, the solves' backward counters and named regularizer values.
     public init(
         loss: Variable<Scalar>, nll: Double, nfeForward: Int = 0, backward: [BackwardCounter] = [],
         regularizers: [String: Double] = [:]
@@ -102,8 +105,10 @@ public protocol BackwardCounter: AnyObject {
 }
 
 extension Flow {
+    /// Default: no data-dependent initialisation.
     public func prepare(_ batch: Tensor<Scalar>) throws {}
 
+    /// Default: ``inverse(_:)`` of `z` ([n, d]) without recording a graph, log-determinant dropped.
     public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {
         try withoutGradient {
             let out = try inverse(Variable(z))
@@ -111,10 +116,13 @@ extension Flow {
         }
     }
 
+    /// Default: nil (a discrete flow has no integration length).
     public var endTime: Double? { nil }
 
+    /// Default: true (discrete flows compute it in closed form).
     public var exactLogDeterminantIsAffordable: Bool { true }
 
+    /// Default: the exact ``forward(_:)`` (`rng` unused).
     public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
         try forward(x)
     }

@@ -19,12 +19,11 @@ import _LaminarTestSupport
 
     @Test func exactTraceEqualsJacobianTrace() throws {
         let model = try makeModel()
-        let net = model.blocks[0].dynamics.net
+        let net = model.blocks[0].field
         var rng = RandomGenerator(seed: 5)
         let z = Tensor<Double>.randomNormal([4, 2], using: &rng)
         let t = Variable(Tensor<Double>(0.3))
-        let dyn = model.blocks[0].dynamics
-        dyn.estimator = .exact
+        let dyn = model.blocks[0].dynamics(trace: .exact)
         let out = dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [4, 1]))])
         for row in 0..<4 {
             let x = z.slice(axis: 0, row..<(row + 1))
@@ -37,17 +36,15 @@ import _LaminarTestSupport
 
     @Test func hutchinsonMeanMatchesExactTrace() throws {
         let model = try makeModel()
-        let dyn = model.blocks[0].dynamics
+        let block = model.blocks[0]
         var rng = RandomGenerator(seed: 9)
         let z = Tensor<Double>.randomNormal([1, 2], using: &rng)
         let t = Variable(Tensor<Double>(0.2))
-        dyn.estimator = .exact
-        let exact = -dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [1, 1]))])[1].value.scalar
+        let exact = -block.dynamics(trace: .exact)(t, [Variable(z), Variable(Tensor<Double>(zeros: [1, 1]))])[1].value.scalar
         for noise in [HutchinsonNoise.gaussian, .rademacher] {
-            dyn.estimator = .hutchinson(noise)
             var samples: [Double] = []
             for _ in 0..<4000 {
-                dyn.noise = noise.draw([1, 2], using: &rng)
+                let dyn = block.dynamics(trace: TraceEstimator.hutchinson(noise).draw(rows: 1, dimension: 2, using: &rng))
                 samples.append(-dyn(t, [Variable(z), Variable(Tensor<Double>(zeros: [1, 1]))])[1].value.scalar)
             }
             let mean = samples.reduce(0, +) / Double(samples.count)
@@ -56,6 +53,33 @@ import _LaminarTestSupport
             // Unbiased estimator: the mean lies within 4 standard errors of the exact trace
             // (a false failure has probability ≈ 6e-5).
             #expect(Swift.abs(mean - exact) <= 4 * stderr + 1e-12, "\(noise): mean \(mean) exact \(exact) se \(stderr)")
+        }
+    }
+
+    /// `estimatedForward` uses the configured estimator: with `exact` it is `forward` and draws
+    /// no noise; with Hutchinson it draws that kind of noise from the caller's generator.
+    @Test func estimatedForwardHonoursTheConfiguredEstimator() throws {
+        var rng = RandomGenerator(seed: 6)
+        let x = Tensor<Double>.randomNormal([5, 2], using: &rng)
+        let exactModel = try makeModel(trace: "exact")
+        var untouched = RandomGenerator(seed: 17)
+        let estimated = try withoutGradient { try exactModel.estimatedForward(Variable(x), using: &untouched) }
+        let exact = try withoutGradient { try exactModel.forward(Variable(x)) }
+        #expect(estimated.logDeterminant.value == exact.logDeterminant.value)
+        var fresh = RandomGenerator(seed: 17)
+        #expect(untouched.next() == fresh.next(), "the exact estimator must not draw noise")
+
+        for kind in [HutchinsonNoise.gaussian, .rademacher] {
+            let model = try makeModel(trace: TraceEstimator.hutchinson(kind).name)
+            var drawn = RandomGenerator(seed: 23)
+            let out = try withoutGradient { try model.estimatedForward(Variable(x), using: &drawn) }
+            var replay = RandomGenerator(seed: 23)
+            let trace: DrawnTraceEstimator<Double> = TraceEstimator.hutchinson(kind).draw(rows: 5, dimension: 2, using: &replay)
+            let expected = try withoutGradient { try model.blocks[0].run(Variable(x), reverse: false, trace: trace) }
+            // Same noise, same solve: equal to rounding; an estimator of the other kind (or the
+            // exact trace) would differ by the estimator's spread, ~0.1 here.
+            #expect(maxAbsDifference(out.logDeterminant.value, -expected.deltaLogP.value.reshaped([-1])) < 1e-12, "\(kind)")
+            #expect(maxAbsDifference(out.logDeterminant.value, exact.logDeterminant.value) > 1e-6, "\(kind)")
         }
     }
 
@@ -111,8 +135,8 @@ import _LaminarTestSupport
         let z = Tensor<Double>.randomNormal([3, 2], using: &rng)
         let t = Variable(Tensor<Double>(0.1))
         let zero = Variable(Tensor<Double>(zeros: [3, 1]))
-        let a = plain.blocks[0].dynamics(t, [Variable(z), zero])
-        let b = residual.blocks[0].dynamics(t, [Variable(z), zero])
+        let a = plain.blocks[0].dynamics(trace: .exact)(t, [Variable(z), zero])
+        let b = residual.blocks[0].dynamics(trace: .exact)(t, [Variable(z), zero])
         #expect(maxAbsDifference(b[0].value, a[0].value - z) < 1e-14)
         #expect(maxAbsDifference(b[1].value, a[1].value + 2) < 1e-12)  // −tr(J − I) = −tr J + d
     }

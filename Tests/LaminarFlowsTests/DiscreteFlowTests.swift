@@ -74,7 +74,7 @@ import _LaminarTestSupport
 
     @Test func planarCNFTraceIsTheJacobianTrace() throws {
         let model = try makePlanarCNF()
-        let field = model.block.dynamics.net
+        let field = model.block.field
         var rng = RandomGenerator(seed: 8)
         let z = Tensor<Double>.randomNormal([5, 2], using: &rng)
         let t = Variable(Tensor<Double>(0.4))

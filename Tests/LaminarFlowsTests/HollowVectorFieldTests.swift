@@ -101,8 +101,7 @@ import _LaminarTestSupport
     @Test(arguments: cases)
     func fusedPassesMatchGraph(_ c: Case) throws {
         let field = try makeField(c, seed: 11)
-        let dynamics = CNFDynamics(net: field, estimator: .exact)
-        dynamics.kinetic = c.kinetic
+        let dynamics = CNFDynamics(net: field, trace: .exact, kinetic: c.kinetic)
         var rng = RandomGenerator(seed: 13)
         let n = 6
         var y = [Tensor<Double>.randomNormal([n, 4], using: &rng), Tensor(zeros: [n, 1])]
@@ -134,8 +133,7 @@ import _LaminarTestSupport
     @Test func rowBlocksAgreeWithGraph() throws {
         let c = Case(activation: "softplus", layerType: .concatsquash, hidden: [4, 4], kinetic: true)
         let field = try makeField(c, dimension: 3, seed: 2)
-        let dynamics = CNFDynamics(net: field, estimator: .exact)
-        dynamics.kinetic = true
+        let dynamics = CNFDynamics(net: field, trace: .exact, kinetic: true)
         var rng = RandomGenerator(seed: 4)
         let n = 300
         let y = [Tensor<Double>.randomNormal([n, 3], using: &rng), Tensor(zeros: [n, 1]), Tensor(zeros: [n, 1])]

@@ -31,15 +31,15 @@ import _LaminarTestSupport
         }
     }
 
-    func makeDynamics(_ c: Case, seed: UInt64) throws -> (CNFDynamics<Double>, [Tensor<Double>]) {
+    func makeDynamics(_ c: Case, seed: UInt64, jacobian: Bool = false) throws -> (CNFDynamics<Double>, [Tensor<Double>]) {
         var rng = RandomGenerator(seed: seed)
         let net = try MLPVectorField<Double>(
             dimension: 3, hidden: [5, 4], layerType: c.layerType, activation: c.activation, residual: c.residual,
             using: &rng)
-        let dynamics = CNFDynamics(net: net, estimator: c.exact ? .exact : .hutchinson(.gaussian))
-        dynamics.kinetic = c.kinetic
         let n = 6
-        dynamics.noise = Tensor.randomNormal([n, 3], using: &rng)
+        let noise = Tensor<Double>.randomNormal([n, 3], using: &rng)
+        let dynamics = CNFDynamics(
+            net: net, trace: c.exact ? .exact : .hutchinson(noise: noise), kinetic: c.kinetic, jacobian: jacobian)
         var y = [Tensor<Double>.randomNormal([n, 3], using: &rng), Tensor(zeros: [n, 1])]
         if c.kinetic { y.append(Tensor(zeros: [n, 1])) }
         return (dynamics, y)
@@ -83,10 +83,9 @@ import _LaminarTestSupport
         var rng = RandomGenerator(seed: 12)
         let net = try MLPVectorField<Double>(
             dimension: 2, hidden: [16, 16], layerType: .concatsquash, activation: c.activation, residual: true, using: &rng)
-        let dynamics = CNFDynamics(net: net, estimator: exact ? .exact : .hutchinson(.rademacher))
-        dynamics.kinetic = true
         let n = 300
-        dynamics.noise = HutchinsonNoise.rademacher.draw([n, 2], using: &rng)
+        let noise: Tensor<Double> = HutchinsonNoise.rademacher.draw([n, 2], using: &rng)
+        let dynamics = CNFDynamics(net: net, trace: exact ? .exact : .hutchinson(noise: noise), kinetic: true)
         let y = [Tensor<Double>.randomNormal([n, 2], using: &rng), Tensor(zeros: [n, 1]), Tensor(zeros: [n, 1])]
         let seeds = y.map { Tensor<Double>.randomNormal($0.shape, using: &rng) }
         #expect(RowParallel.$threadCount.withValue(2) { RowParallel.blocks(rows: n).count } == 2)
@@ -124,8 +123,7 @@ import _LaminarTestSupport
     /// still count their evaluations).
     @Test func jacobianRegularizerFallsBackToTheGraph() throws {
         let c = Case(activation: "tanh", layerType: .concatsquash, residual: false, exact: false, kinetic: true)
-        let (dynamics, y0) = try makeDynamics(c, seed: 5)
-        dynamics.jacobian = true
+        let (dynamics, y0) = try makeDynamics(c, seed: 5, jacobian: true)
         let y = y0 + [Tensor<Double>(zeros: [6, 1])]
         dynamics.resetEvaluations()
         let out = dynamics.evaluate(0.2, y)

@@ -70,8 +70,7 @@ func autodiffCase(_ s: BenchSettings) throws -> [Measurement] {
         }
     }
     // The same quantities through the graph-free CNF dynamics (what the solver calls).
-    let dynamics = CNFDynamics(net: net, estimator: .hutchinson(.gaussian))
-    dynamics.noise = e.value
+    let dynamics = CNFDynamics(net: net, trace: .hutchinson(noise: e.value))
     let y = [z, Tensor<Float>(zeros: [512, 1])]
     let seeds = [Tensor<Float>.randomNormal([512, 2], using: &rng), Tensor<Float>.randomNormal([512, 1], using: &rng)]
     let fusedForward = Harness.time(repeats: s.repeats * 5) { _ = dynamics.evaluate(0.25, y) }

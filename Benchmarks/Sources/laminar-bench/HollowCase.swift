@@ -30,8 +30,8 @@ func hollowCase(_ s: BenchSettings) throws -> [Measurement] {
         ]
         if narrow != 16 { fields.append(("hollow 64/d per dim exact (one pass)", slim, .exact)) }
         for (name, field, estimator) in fields {
-            let dynamics = CNFDynamics(net: field, estimator: estimator)
-            dynamics.noise = HutchinsonNoise.rademacher.draw([n, d], using: &rng)
+            let noise: Tensor<Float> = HutchinsonNoise.rademacher.draw([n, d], using: &rng)
+            let dynamics = CNFDynamics(net: field, trace: estimator == .exact ? .exact : .hutchinson(noise: noise))
             let inner = s.smoke ? 1 : max(1, 2_000 / (d * 4))
             let evaluate = Harness.time(repeats: s.repeats) {
                 for _ in 0..<inner { _ = dynamics.evaluate(0.3, y) }

@@ -1,26 +1,31 @@
 import LaminarAutodiff
 import LaminarODE
 
-/// One continuous normalizing flow block: integrates `CNFDynamics` from the data side (t = 0)
-/// to the base side (t = T), or back.
+/// One continuous normalizing flow block: integrates the augmented dynamics of its field
+/// (``CNFDynamics``) from the data side (t = 0) to the base side (t = T), or back.
 ///
 /// `T = s²` with `s` a parameter when `trainTime` is set (FFJORD's `train_T`), so that T stays
-/// positive; gradients reach `s` through the time gradient of the solve.
+/// positive; gradients reach `s` through the time gradient of the solve. The trace estimator is
+/// not part of the block: every solve receives its own (``run(_:reverse:trace:kinetic:jacobian:)``).
 public final class CNFBlock<Scalar: TensorScalar> {
-    public let dynamics: CNFDynamics<Scalar>
+    /// The vector field `f(t, z)`, whose parameters are the block's.
+    public let field: any CNFVectorField<Scalar>
     /// `√T`; a trainable leaf when `trainTime` is set.
     public let sqrtEndTime: Variable<Scalar>
+    /// Whether the integration length T is learned.
     public let trainTime: Bool
     /// Forward-solve options (method, tolerances).
     public var options: ODEOptions
     /// Backward-pass method.
     public var gradient: GradientMethod
 
+    /// A block integrating `field` over `[0, timeLength]`, with `options` for the forward solves
+    /// and `gradient` for their backward passes.
     public init(
-        net: any CNFVectorField<Scalar>, estimator: TraceEstimator, timeLength: Double, trainTime: Bool,
-        options: ODEOptions, gradient: GradientMethod
+        field: any CNFVectorField<Scalar>, timeLength: Double, trainTime: Bool, options: ODEOptions,
+        gradient: GradientMethod
     ) {
-        self.dynamics = CNFDynamics(net: net, estimator: estimator)
+        self.field = field
         self.sqrtEndTime = Variable(Tensor([Scalar(timeLength.squareRoot())]), requiresGradient: trainTime)
         self.trainTime = trainTime
         self.options = options
@@ -32,29 +37,41 @@ public final class CNFBlock<Scalar: TensorScalar> {
 
     /// Parameters with names relative to the block.
     public var namedParameters: [(String, Variable<Scalar>)] {
-        dynamics.net.namedParameters.map { ("odefunc.\($0.0)", $0.1) } + (trainTime ? [("sqrt_end_time", sqrtEndTime)] : [])
+        field.namedParameters.map { ("odefunc.\($0.0)", $0.1) } + (trainTime ? [("sqrt_end_time", sqrtEndTime)] : [])
+    }
+
+    /// The augmented dynamics of one solve: the divergence from `trace` (with its noise), and
+    /// the kinetic / Jacobian-Frobenius states when asked.
+    public func dynamics(
+        trace: DrawnTraceEstimator<Scalar>, kinetic: Bool = false, jacobian: Bool = false
+    ) -> CNFDynamics<Scalar> {
+        CNFDynamics(net: field, trace: trace, kinetic: kinetic, jacobian: jacobian)
     }
 
     /// The result of integrating a batch through the block.
     public struct Output {
+        /// The state at the end of the solve ([n, d]).
         public var z: Variable<Scalar>
         /// `Δ` at the end of the solve (so that log|det| of the transport is `−Δ`), [n, 1].
         public var deltaLogP: Variable<Scalar>
+        /// `∫‖f‖² dt` per row ([n, 1]) when the kinetic state was carried.
         public var kinetic: Variable<Scalar>?
+        /// `∫‖∂f/∂z‖²_F dt` per row ([n, 1]) when the Jacobian state was carried.
         public var jacobian: Variable<Scalar>?
+        /// Statistics of the forward solve.
         public var stats: ODEStats
+        /// Statistics of the backward pass, filled in when gradients flow through the solve.
         public var backward: BackwardStats
     }
 
-    /// Integrates `x` ([n, d]) from t = 0 to T (`reverse: false`, data → base) or from T to 0.
-    /// `noise` is required for the Hutchinson estimator.
+    /// Integrates `x` ([n, d]) from t = 0 to T (`reverse: false`, data → base) or from T to 0,
+    /// with the divergence from `trace` (whose Hutchinson noise, [n, d], is fixed for the solve).
     public func run(
-        _ x: Variable<Scalar>, reverse: Bool, noise: Tensor<Scalar>?, kinetic: Bool = false, jacobian: Bool = false
+        _ x: Variable<Scalar>, reverse: Bool, trace: DrawnTraceEstimator<Scalar> = .exact, kinetic: Bool = false,
+        jacobian: Bool = false
     ) throws -> Output {
         let n = x.shape[0]
-        dynamics.noise = noise
-        dynamics.kinetic = kinetic
-        dynamics.jacobian = jacobian
+        let dynamics = dynamics(trace: trace, kinetic: kinetic, jacobian: jacobian)
         var y0 = [x, Variable(Tensor<Scalar>(zeros: [n, 1]))]
         if kinetic { y0.append(Variable(Tensor<Scalar>(zeros: [n, 1]))) }
         if jacobian { y0.append(Variable(Tensor<Scalar>(zeros: [n, 1]))) }
@@ -71,5 +88,13 @@ public final class CNFBlock<Scalar: TensorScalar> {
         return Output(
             z: final[0], deltaLogP: final[1], kinetic: k, jacobian: j,
             stats: result.stats, backward: result.backwardStats)
+    }
+
+    /// Base → data (t = T to 0) of `z` ([n, d]) under the plain field, without a divergence and
+    /// without recording a graph: what sampling needs. `times` defaults to `[T, 0]`.
+    public func sampleSolve(_ z: Tensor<Scalar>, times: [Double]? = nil) throws -> ODEIntResult<Scalar> {
+        let field = self.field
+        let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [field(t, y[0])] }
+        return try withoutGradient { try odeint(f, [Variable(z)], times: times ?? [endTime, 0], options: options) }
     }
 }

@@ -4,9 +4,12 @@ import LaminarODE
 /// FFJORD (Grathwohl, Chen, Bettencourt, Sutskever & Duvenaud 2019): a stack of CNF blocks
 /// trained by maximum likelihood with an (optionally stochastic) trace estimator.
 public final class FFJORD<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: FFJORDConfiguration
+    /// The stacked CNF blocks, data side first.
     public let blocks: [CNFBlock<Scalar>]
-    /// Estimator used by `trainingLoss`; `forward`/`inverse` (evaluation) always use the exact trace.
+    /// The configured estimator, used by ``trainingLoss(_:using:)`` and
+    /// ``estimatedForward(_:using:)``; ``forward(_:)`` and ``inverse(_:)`` use the exact trace.
     public let trainingEstimator: TraceEstimator
 
     /// Builds the model with freshly initialised weights (PyTorch's default initialisation).
@@ -33,28 +36,31 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
                     activation: configuration.activation, residual: configuration.residual, using: &rng)
             }
             blocks.append(CNFBlock(
-                net: net, estimator: .exact, timeLength: configuration.timeLength,
+                field: net, timeLength: configuration.timeLength,
                 trainTime: configuration.trainTime, options: options, gradient: gradient))
         }
         self.blocks = blocks
     }
 
+    /// The dimension d of the data.
     public var dimension: Int { configuration.dimension }
 
+    /// The first block's integration length T.
     public var endTime: Double? { blocks.first?.endTime }
 
+    /// Parameters as `chain.<block>.odefunc.<layer>…` (the reference FFJORD's names).
     public var namedParameters: [(String, Variable<Scalar>)] {
         blocks.enumerated().flatMap { i, b in b.namedParameters.map { ("chain.\(i).\($0.0)", $0.1) } }
     }
 
     /// Data → base with the exact trace.
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
-        try transport(x, reverse: false, estimator: .exact)
+        try transport(x, reverse: false, traces: nil)
     }
 
     /// Base → data with the exact trace.
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
-        try transport(z, reverse: true, estimator: .exact)
+        try transport(z, reverse: true, traces: nil)
     }
 
     /// The exact trace costs one vector-Jacobian product per dimension and evaluation: fine for
@@ -62,10 +68,15 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
     /// The hollow field's costs one extra pass in any dimension.
     public var exactLogDeterminantIsAffordable: Bool { configuration.field == "hollow" || dimension <= 100 }
 
-    /// Data → base with Hutchinson's estimator (Rademacher noise drawn once per solve).
+    /// Data → base with the configured estimator (``trainingEstimator``; noise drawn from `rng`
+    /// once per block's solve) — the exact trace when that is what the model is configured with.
     public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
-        let noise: [Tensor<Scalar>?] = blocks.map { _ in HutchinsonNoise.rademacher.draw([x.shape[0], dimension], using: &rng) }
-        return try transport(x, reverse: false, estimator: .hutchinson(.rademacher), noise: noise)
+        try transport(x, reverse: false, traces: drawTraces(rows: x.shape[0], using: &rng))
+    }
+
+    /// The configured estimator for each block's solve, in block order.
+    private func drawTraces(rows: Int, using rng: inout RandomGenerator) -> [DrawnTraceEstimator<Scalar>] {
+        blocks.map { _ in trainingEstimator.draw(rows: rows, dimension: dimension, using: &rng) }
     }
 
     /// Base → data without tracking the log-determinant (cheaper sampling).
@@ -73,13 +84,9 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         var h = z
         var nfe = 0
         for block in blocks.reversed() {
-            let (next, stats) = try withoutGradient { () throws -> (Tensor<Scalar>, ODEStats) in
-                let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [block.dynamics.net(t, y[0])] }
-                let r = try odeint(f, [Variable(h)], times: [block.endTime, 0], options: block.options)
-                return (r.final[0].value, r.stats)
-            }
-            h = next
-            nfe += stats.nfe
+            let r = try block.sampleSolve(h)
+            h = r.final[0].value
+            nfe += r.stats.nfe
         }
         return (h, nfe)
     }
@@ -92,17 +99,17 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         for block in blocks.reversed() {
             let T = block.endTime
             let times = (0...frames).map { T * (1 - Double($0) / Double(frames)) }
-            let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [block.dynamics.net(t, y[0])] }
-            let r = try withoutGradient { try odeint(f, [Variable(h)], times: times, options: block.options) }
+            let r = try block.sampleSolve(h, times: times)
             out += r.states.dropFirst().map { $0[0].value }
             h = r.final[0].value
         }
         return out
     }
 
+    /// Through every block (data → base, or base → data when `reverse`) with `traces[i]` for
+    /// block `i` (nil: the exact trace throughout).
     private func transport(
-        _ x: Variable<Scalar>, reverse: Bool, estimator: TraceEstimator,
-        noise: [Tensor<Scalar>?]? = nil, kinetic: Bool = false, jacobian: Bool = false
+        _ x: Variable<Scalar>, reverse: Bool, traces: [DrawnTraceEstimator<Scalar>]?
     ) throws -> FlowOutput<Scalar> {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "FFJORD input")
@@ -112,9 +119,7 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         var nfe = 0
         let order = reverse ? Array(blocks.indices.reversed()) : Array(blocks.indices)
         for i in order {
-            let block = blocks[i]
-            block.dynamics.estimator = estimator
-            let out = try block.run(h, reverse: reverse, noise: noise?[i] ?? nil, kinetic: kinetic, jacobian: jacobian)
+            let out = try blocks[i].run(h, reverse: reverse, trace: traces?[i] ?? .exact)
             h = out.z
             let ld = -out.deltaLogP.reshaped([-1])
             logDet = logDet.map { $0 + ld } ?? ld
@@ -126,15 +131,7 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
     /// Negative log-likelihood with the training estimator (noise drawn once per solve from
     /// `rng`) plus the kinetic and Jacobian regularizers when their weights are positive.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
-        let n = x.shape[0]
-        var noise: [Tensor<Scalar>?] = []
-        for _ in blocks {
-            if case .hutchinson(let kind) = trainingEstimator {
-                noise.append(kind.draw([n, dimension], using: &rng))
-            } else {
-                noise.append(nil)
-            }
-        }
+        let traces = drawTraces(rows: x.shape[0], using: &rng)
         let useK = configuration.kineticWeight > 0
         let useJ = configuration.jacobianWeight > 0
         var h = x
@@ -144,8 +141,7 @@ public final class FFJORD<Scalar: TensorScalar>: Flow {
         var jacobianTotal: Variable<Scalar>? = nil
         var backward: [BackwardCounter] = []
         for (i, block) in blocks.enumerated() {
-            block.dynamics.estimator = trainingEstimator
-            let out = try block.run(h, reverse: false, noise: noise[i], kinetic: useK, jacobian: useJ)
+            let out = try block.run(h, reverse: false, trace: traces[i], kinetic: useK, jacobian: useJ)
             h = out.z
             let ld = -out.deltaLogP.reshaped([-1])
             logDet = logDet.map { $0 + ld } ?? ld

@@ -18,6 +18,8 @@ public enum TraceEstimator: Sendable, Equatable {
         }
     }
 
+    /// The canonical name (`exact`, `hutchinson-gaussian`, `hutchinson-rademacher`), as stored
+    /// in configurations and accepted by ``init(name:)``.
     public var name: String {
         switch self {
         case .exact: return "exact"
@@ -27,9 +29,43 @@ public enum TraceEstimator: Sendable, Equatable {
     }
 }
 
+extension TraceEstimator {
+    /// This estimator as one solve over a batch of `rows` points of dimension `dimension` uses
+    /// it: Hutchinson's draws its noise ([rows, dimension]) from `rng` once, here; the exact
+    /// trace draws nothing (so `rng` is untouched).
+    public func draw<S: TensorScalar>(rows: Int, dimension: Int, using rng: inout RandomGenerator) -> DrawnTraceEstimator<S> {
+        switch self {
+        case .exact: return .exact
+        case .hutchinson(let kind): return .hutchinson(noise: kind.draw([rows, dimension], using: &rng))
+        }
+    }
+}
+
+/// A trace estimator bound to one solve: the exact trace, or Hutchinson's estimator with the
+/// noise drawn for that solve and held fixed during it (so the solver integrates one smooth
+/// ODE). Built by ``TraceEstimator/draw(rows:dimension:using:)`` and handed to
+/// ``CNFBlock/run(_:reverse:trace:kinetic:jacobian:)``.
+public enum DrawnTraceEstimator<Scalar: TensorScalar> {
+    /// `tr(∂f/∂z)` from the d unit vectors (or the field's closed form).
+    case exact
+    /// `εᵀ(∂f/∂z)ε` for the noise `ε` ([n, d], one row per point of the batch).
+    case hutchinson(noise: Tensor<Scalar>)
+
+    /// The probe vectors for a batch of dimension `dimension`.
+    public func probes(dimension: Int) -> DivergenceProbes<Scalar> {
+        switch self {
+        case .exact: return .exact(dimension: dimension)
+        case .hutchinson(let noise): return .hutchinson(noise)
+        }
+    }
+}
+
 /// Noise distribution of the Hutchinson estimator.
 public enum HutchinsonNoise: String, Sendable, Equatable, Codable {
-    case gaussian, rademacher
+    /// Standard normal entries.
+    case gaussian
+    /// Entries ±1 with probability ½ each (the smaller-variance choice for the trace).
+    case rademacher
 
     /// Draws noise of `shape` (`[rows, …]`); in a data-parallel step, the shard's rows of the
     /// global batch's noise (see ``BatchShard/perRow(_:_:)``).
@@ -55,7 +91,7 @@ struct Divergence<S: TensorScalar> {
 /// Computes the divergence of `f = net(z)` with respect to `z` ([n, d]); rows are independent,
 /// so one VJP with a seed of shape [n, d] gives every row's product at once.
 func divergence<S>(
-    of f: Variable<S>, wrt z: Variable<S>, estimator: TraceEstimator, noise: Tensor<S>?,
+    of f: Variable<S>, wrt z: Variable<S>, trace estimator: DrawnTraceEstimator<S>,
     frobenius: Bool, createGraph: Bool
 ) -> Divergence<S> {
     let n = z.shape[0], d = z.shape[1]
@@ -77,8 +113,7 @@ func divergence<S>(
             }
         }
         return Divergence(trace: trace!, frobenius: frob)
-    case .hutchinson:
-        guard let noise else { preconditionFailure("Hutchinson estimator used without noise") }
+    case .hutchinson(let noise):
         let e = Variable(noise)
         let eJ = gradients(of: [f], wrt: [z], seeds: [e], createGraph: createGraph)[0]
         let trace = (eJ * e).sum(axes: [1], keepDims: true)

@@ -38,5 +38,5 @@ func singleBlockField<S>(_ block: CNFBlock<S>) throws -> (field: any CNFVectorFi
     guard !block.trainTime else {
         throw FlowError.invalidConfiguration("flow matching holds T fixed; build the model with a fixed T (--no-train-time)")
     }
-    return (block.dynamics.net, block.endTime)
+    return (block.field, block.endTime)
 }

@@ -62,6 +62,7 @@ struct CLI {
             (["train", "--solver", "rk4", "--out", dir], "--step-size"),
             (["train", "--solver", "rk45", "--out", dir], "--solver"),
             (["latent", "train", "--gradient", "magic", "--out", dir], "--gradient"),
+            (["sde", "gbm", "--gradient", "checkpointed", "--out", dir], "--gradient"),
             (["train", "--iters", "-5", "--out", dir], "--iters must be ≥ 1, got -5"),
             (["latent", "train", "--iters", "-5", "--out", dir], "--iters"),
             (["train", "--iters", "0", "--out", dir], "--iters"),

@@ -21,6 +21,9 @@ import Laminar
             (["train", "--objective", "score-matching", "--out", "\(dir)/run"], "--objective"),
             (["train", "--coupling", "ot", "--out", "\(dir)/run"], "--objective flow-matching"),
             (["sample", "--checkpoint", "\(dir)/none.safetensors", "--solver", "rk4"], "--steps"),
+            (["sample", "--checkpoint", "\(dir)/none.safetensors", "--solver", "rk45"], "--solver"),
+            (["sample", "--checkpoint", "\(dir)/none.safetensors", "--solver", "dopri5", "--rtol=-1"], "--rtol"),
+            (["sample", "--checkpoint", "\(dir)/none.safetensors", "--atol", "1e-3"], "--solver"),
         ]
         for (arguments, word) in cases {
             let r = try CLI.run(arguments)

@@ -30,7 +30,7 @@ struct SDEGBM: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Double = 0.02
     @Option(help: "Gradient through the solver: backprop or adjoint.")
-    var gradient: String = "backprop"
+    var gradient: SDEGradientMethod = .backprop
     @Option(help: "Output directory (gbm.png, fit.json).")
     var out: String = "runs/gbm"
     @OptionGroup var runtime: RuntimeOptions
@@ -44,20 +44,19 @@ struct SDEGBM: ParsableCommand {
         guard (2...1000).contains(times) else { throw ValidationError("--times must be in 2…1000, got \(times)") }
         guard iters >= 1 else { throw ValidationError("--iters must be ≥ 1, got \(iters)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard SDEGradientMethod(rawValue: gradient) != nil else { throw ValidationError("--gradient must be backprop or adjoint, got \(gradient)") }
         try requireWritableDirectory(out, flag: "--out")
     }
 
     func run() throws {
         runtime.apply()
         let grid = (0..<times).map { 2 * Double($0) / Double(times - 1) }
-        let problem = GBMFit(times: grid, gradient: SDEGradientMethod(rawValue: gradient) ?? .backprop)
+        let problem = GBMFit(times: grid, gradient: gradient)
         let data = problem.sample(mu: mu, sigma: sigma, paths: paths, seed: seed)
         let start = Date()
         let history = try problem.fit(data: data, start: (mu: 0, sigma: 1), iterations: iters, learningRate: lr, seed: seed &+ 1)
         let seconds = Date().timeIntervalSince(start)
         let fitted = history[history.count - 1]
-        print(String(format: "true μ %.4f σ %.4f; fitted μ %.4f σ %.4f after %d iterations (%.1f s, %@)", mu, sigma, fitted.mu, fitted.sigma, iters, seconds, gradient))
+        print(String(format: "true μ %.4f σ %.4f; fitted μ %.4f σ %.4f after %d iterations (%.1f s, %@)", mu, sigma, fitted.mu, fitted.sigma, iters, seconds, gradient.rawValue))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let model = try problem.simulate(mu: fitted.mu, sigma: fitted.sigma, paths: paths, seed: seed &+ 999_983)
         let image = SDEPictures.pathPanels(
@@ -75,3 +74,5 @@ struct SDEGBM: ParsableCommand {
 
     func format(_ x: Double) -> String { String(format: "%.3f", x) }
 }
+
+extension SDEGradientMethod: ExpressibleByArgument {}

@@ -34,21 +34,16 @@ extension LaminarCommand {
         @Option(help: "Plot range [-r, r]² of the PNG.")
         var range: Double = 4
 
-        @Option(help: "CNFs: ODE solver for sampling: adaptive dopri5, tsit5, bosh3, fehlberg2, dopri8 (with --rtol/--atol), or fixed-step euler, midpoint, rk4 (with --steps). Default: the model's own.")
-        var solver: String?
+        /// CNFs: the solver for sampling (adaptive with `--rtol`/`--atol`, or fixed-step with
+        /// `--steps`); the model's own when not given.
+        @OptionGroup var solve: SolverMethodOptions
 
-        @Option(help: "CNFs: steps per CNF block of a fixed-step --solver.")
+        @Option(help: "CNFs: steps per CNF block of a fixed-step --solver (euler, midpoint, rk4).")
         var steps: Int?
 
-        @Option(help: "CNFs: relative tolerance of an adaptive --solver (default: the model's).")
-        var rtol: Double?
-
-        @Option(help: "CNFs: absolute tolerance of an adaptive --solver (default: the model's).")
-        var atol: Double?
-
         func validate() throws {
-            if solver == nil {
-                guard steps == nil, rtol == nil, atol == nil else {
+            if solve.solver == nil {
+                guard steps == nil, solve.rtol == nil, solve.atol == nil else {
                     throw ValidationError("--steps, --rtol and --atol choose how --solver integrates; add --solver (e.g. --solver euler --steps 20)")
                 }
             }
@@ -73,7 +68,7 @@ extension LaminarCommand {
         var outPath: String? { out ?? (trajectory == nil ? "samples.png" : nil) }
 
         var samplingSolver: SamplingSolver? {
-            solver.map { SamplingSolver(method: $0, steps: steps, rtol: rtol, atol: atol) }
+            solve.solver.map { SamplingSolver(method: $0.name, steps: steps, rtol: solve.rtol, atol: solve.atol) }
         }
 
         var resolvedFormat: String {

@@ -1,20 +1,36 @@
 import ArgumentParser
 import Laminar
 
-/// `--solver`, `--rtol`, `--atol`, `--gradient`: the solve settings of every command that
-/// integrates an ODE, declared and validated once. Each flag is optional so that a command can
-/// tell a given value from its default (image defaults, values read from a checkpoint on
+/// `--solver`, `--rtol`, `--atol`: which method integrates an ODE and how tightly, declared
+/// and validated once for every command that solves one (`sample` included, where they
+/// override the model's own). Each flag is optional so that a command can tell a given value
+/// from its default (image defaults, the model's settings, values read from a checkpoint on
 /// `--resume`).
-struct SolverOptions: ParsableArguments {
+struct SolverMethodOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "ODE solver: \(Tableau.names.joined(separator: ", ")) (default dopri5).", valueName: "method"))
+        "ODE solver: \(Tableau.names.joined(separator: ", ")) (default dopri5; sample: the model's own).",
+        valueName: "method"))
     var solver: Tableau?
 
-    @Option(help: "Relative tolerance of the solves (default 1e-5; image models 1e-3; classify 1e-3).")
+    @Option(help: "Relative tolerance of the solves (default 1e-5; image models 1e-3; classify 1e-3; sample: the model's).")
     var rtol: Double?
 
     @Option(help: "Absolute tolerance of the solves (default: as --rtol's).")
     var atol: Double?
+
+    func validate() throws {
+        for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
+            if let value, !(value > 0 && value.isFinite) {
+                throw ValidationError("\(flag) must be positive, got \(value)")
+            }
+        }
+    }
+}
+
+/// The solve settings of every command that trains through an ODE: ``SolverMethodOptions``
+/// plus `--step-size` (fixed-step methods) and `--gradient`.
+struct SolverOptions: ParsableArguments {
+    @OptionGroup var method: SolverMethodOptions
 
     @Option(name: .customLong("step-size"), help: "Step of the fixed-step solvers euler, midpoint and rk4 (e.g. 0.05).")
     var stepSize: Double?
@@ -24,11 +40,16 @@ struct SolverOptions: ParsableArguments {
         valueName: "mode"))
     var gradient: GradientMethod?
 
+    /// `--solver`.
+    var solver: Tableau? { method.solver }
+    /// `--rtol`.
+    var rtol: Double? { method.rtol }
+    /// `--atol`.
+    var atol: Double? { method.atol }
+
     func validate() throws {
-        for (flag, value) in [("--rtol", rtol), ("--atol", atol), ("--step-size", stepSize)] {
-            if let value, !(value > 0 && value.isFinite) {
-                throw ValidationError("\(flag) must be positive, got \(value)")
-            }
+        if let stepSize, !(stepSize > 0 && stepSize.isFinite) {
+            throw ValidationError("--step-size must be positive, got \(stepSize)")
         }
         if let solver, !solver.isAdaptive, stepSize == nil {
             throw ValidationError("--solver \(solver.name) is a fixed-step method: give --step-size (e.g. 0.05)")

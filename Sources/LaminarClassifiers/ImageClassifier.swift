@@ -14,12 +14,15 @@ public enum ClassifierArchitecture: String, Codable, Sendable, CaseIterable {
 
 /// Settings of an ``ImageClassifier``; stored in checkpoints as JSON.
 public struct ClassifierConfiguration: Codable, Sendable, Equatable {
+    /// ODE-Net, RK-Net or ResNet.
     public var architecture: ClassifierArchitecture
-    /// Input channels and classes.
+    /// Channels of the input images (MNIST: 1).
     public var inputChannels: Int
+    /// Number of classes (≥ 2; MNIST: 10).
     public var classes: Int
-    /// Feature channels (64 in the paper) and GroupNorm groups (min(32, channels)).
+    /// Feature channels of the stem, the feature block and the head (64 in the paper).
     public var channels: Int
+    /// GroupNorm groups (min(32, channels) by default; must divide `channels`).
     public var groups: Int
     /// ODE-Net: solver, tolerances and gradient method (dopri5 at 1e-3, adjoint by default).
     public var solve: SolveSettings
@@ -29,6 +32,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
     /// the dynamics smooth, and then adjoint and discrete gradients agree to solver accuracy).
     public var activation: Activation
 
+    /// Settings of `architecture` on images of `inputChannels` channels; the defaults are the paper's (64 channels, dopri5 at 1e-3, rk4 with 4 steps, ReLU).
     public init(
         architecture: ClassifierArchitecture, inputChannels: Int = 1, classes: Int = 10, channels: Int = 64,
         groups: Int? = nil, solve: SolveSettings = SolveSettings(rtol: 1e-3, atol: 1e-3), rkSteps: Int = 4,
@@ -44,6 +48,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         self.activation = activation
     }
 
+    /// Throws ``ClassifierError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         func fail(_ s: String) -> ClassifierError { .invalidConfiguration(s) }
         guard inputChannels >= 1, classes >= 2 else { throw fail("need ≥ 1 input channel and ≥ 2 classes") }
@@ -68,16 +73,9 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
             activation: try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .relu)
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(architecture, forKey: .architecture)
-        try c.encode(inputChannels, forKey: .inputChannels)
-        try c.encode(classes, forKey: .classes)
-        try c.encode(channels, forKey: .channels)
-        try c.encode(groups, forKey: .groups)
-        try c.encode(rkSteps, forKey: .rkSteps)
-        try c.encode(activation, forKey: .activation)
-        try solve.encode(to: encoder)
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, to: encoder)
     }
 }
 
@@ -89,6 +87,7 @@ public enum ClassifierError: Error, CustomStringConvertible, Equatable {
     case interrupted(iteration: Int)
     case resumeMismatch(String)
 
+    /// What went wrong, in one line, with the usual remedy.
     public var description: String {
         switch self {
         case .invalidConfiguration(let s): return "invalid classifier configuration: \(s)"
@@ -119,16 +118,20 @@ public final class ConvODEFunction<Scalar: TensorScalar>: Dynamics {
         norm3 = GroupNorm(groups: groups, channels: channels)
     }
 
+    /// `norm1`, `conv1`, `norm2`, `conv2` and `norm3` parameters, in order.
     public var namedParameters: [(String, Variable<Scalar>)] {
         prefixed("norm1", norm1.namedParameters) + prefixed("conv1", conv1.namedParameters)
             + prefixed("norm2", norm2.namedParameters) + prefixed("conv2", conv2.namedParameters)
             + prefixed("norm3", norm3.namedParameters)
     }
 
+    /// The parameters θ of the dynamics, in ``namedParameters`` order.
     public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
 
+    /// Sets ``evaluations`` to zero.
     public func resetEvaluations() { evaluations = 0 }
 
+    /// `[f(t, h)]` for the feature maps `y[0]` ([n, c, H, W]) at time `t` (rank 0).
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         evaluations += 1
         var h = activation(norm1(y[0]))
@@ -164,13 +167,16 @@ final class ResidualBlock<Scalar: TensorScalar> {
 /// RK-Net) or six residual blocks (ResNet) — and a head (GroupNorm, ReLU, global average pool,
 /// linear). Images are `[n, channels, height, width]`.
 public final class ImageClassifier<Scalar: TensorScalar> {
+    /// The model's settings (stored in checkpoints).
     public let configuration: ClassifierConfiguration
     let stem: Sequential<Scalar>
+    /// The dynamics of the ODE block (ODE-Net, RK-Net); nil for ResNet.
     public let odeFunction: ConvODEFunction<Scalar>?
     let residualBlocks: [ResidualBlock<Scalar>]
     let headNorm: GroupNorm<Scalar>
     let head: Linear<Scalar>
 
+    /// Builds the classifier with fresh weights from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: ClassifierConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -193,6 +199,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
         head = Linear(inputSize: c, outputSize: configuration.classes, using: &rng)
     }
 
+    /// Stem, feature block and head parameters with stable checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] {
         var p = prefixed("stem", stem.namedParameters)
         if let f = odeFunction { p += prefixed("odefunc", f.namedParameters) }
@@ -200,6 +207,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
         return p + prefixed("head_norm", headNorm.namedParameters) + prefixed("head", head.namedParameters)
     }
 
+    /// Every trainable parameter, in ``namedParameters`` order.
     public var parameters: [Variable<Scalar>] { namedParameters.map(\.1) }
 
     /// Solve options of the feature block (ODE-Net: the configured solve settings;
@@ -212,6 +220,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
 
     /// What one forward pass produced.
     public struct Output {
+        /// Unnormalised class scores, [n, classes].
         public var logits: Variable<Scalar>
         /// Forward function evaluations of the ODE block (0 for ResNet).
         public var nfe: Int

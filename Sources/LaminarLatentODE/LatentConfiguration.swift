@@ -26,6 +26,7 @@ public enum LatentError: Error, CustomStringConvertible, Equatable {
     case interrupted(iteration: Int)
     case resumeMismatch(String)
 
+    /// What went wrong, in one line.
     public var description: String {
         switch self {
         case .invalidConfiguration(let s): return s
@@ -38,6 +39,7 @@ public enum LatentError: Error, CustomStringConvertible, Equatable {
 
 /// Architecture and solver settings of a latent time-series model (stored in checkpoints).
 public struct LatentConfiguration: Codable, Sendable, Equatable {
+    /// Which model: latent ODE, ODE-RNN encoder, GRU baseline or latent SDE.
     public var kind: LatentModelKind
     /// Observation features (D).
     public var features: Int
@@ -63,6 +65,7 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
     /// adjoint; the CLI's `--gradient`).
     public var sdeGradient: String
 
+    /// Settings of a `kind` model; the defaults are the paper's spiral experiment (latent 4, hidden 20, GRU 25, σ 0.3).
     public init(
         kind: LatentModelKind = .latentODE, features: Int = 2, latent: Int = 4, hidden: Int = 20, rnnHidden: Int = 25,
         observationStd: Double = 0.3, poisson: Bool = false, solve: SolveSettings = SolveSettings(gradient: .backprop),
@@ -111,23 +114,14 @@ public struct LatentConfiguration: Codable, Sendable, Equatable {
             sdeGradient: sdeGradient ?? "backprop")
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object;
+    /// the `sde…` keys only for a latent SDE (`sdeStep` when set).
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(features, forKey: .features)
-        try c.encode(latent, forKey: .latent)
-        try c.encode(hidden, forKey: .hidden)
-        try c.encode(rnnHidden, forKey: .rnnHidden)
-        try c.encode(observationStd, forKey: .observationStd)
-        try c.encode(poisson, forKey: .poisson)
-        if kind == .latentSDE {
-            try c.encode(sdeScheme, forKey: .sdeScheme)
-            try c.encodeIfPresent(sdeStep, forKey: .sdeStep)
-            try c.encode(sdeGradient, forKey: .sdeGradient)
-        }
-        try solve.encode(to: encoder)
+        let sde: Set<String> = kind == .latentSDE ? [] : ["sdeScheme", "sdeStep", "sdeGradient"]
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, omitting: sde, to: encoder)
     }
 
+    /// Throws ``LatentError/invalidConfiguration(_:)`` naming the first flag out of range.
     public func validate() throws {
         func fail(_ s: String) -> LatentError { .invalidConfiguration(s) }
         guard features >= 1 else { throw fail("the data must have at least one feature") }

@@ -151,4 +151,19 @@ import _LaminarTestSupport
             try ImageClassifier<Double>(ClassifierConfiguration(architecture: .odenet, channels: 6, groups: 4), using: &rng)
         }
     }
+
+    /// The configuration is one flat JSON object in a checkpoint (its keys and the solve
+    /// settings'), and reads back equal.
+    @Test func configurationEncodesFlatAndReadsBack() throws {
+        let configuration = ClassifierConfiguration(
+            architecture: .rknet, channels: 8, groups: 4, solve: SolveSettings(rtol: 1e-2, atol: 1e-3), rkSteps: 3,
+            activation: .softplus)
+        let data = try JSONEncoder().encode(configuration)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(object.keys) == [
+            "architecture", "inputChannels", "classes", "channels", "groups", "rkSteps", "activation",
+            "method", "rtol", "atol", "gradient",
+        ])
+        #expect(try JSONDecoder().decode(ClassifierConfiguration.self, from: data) == configuration)
+    }
 }

@@ -22,8 +22,9 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
     public var trace: String
     /// Solver method, tolerances, gradient mode and step limit of every block's solves.
     public var solve: SolveSettings
-    /// Regularization weights (Finlay et al. 2020): kinetic energy and Jacobian Frobenius norm.
+    /// Weight λ_K of the kinetic energy ∫‖f‖² dt (Finlay et al. 2020; 0: not computed).
     public var kineticWeight: Double
+    /// Weight λ_J of the Jacobian Frobenius norm ∫‖∂f/∂z‖²_F dt (0: not computed).
     public var jacobianWeight: Double
     /// The dynamics network: `mlp` (``MLPVectorField``) or `hollow` (``HollowVectorField``, whose
     /// exact divergence costs one extra pass; `hidden` then counts units per dimension).
@@ -80,22 +81,11 @@ public struct FFJORDConfiguration: Codable, Sendable, Equatable {
         field = try c.decodeIfPresent(String.self, forKey: .field) ?? "mlp"
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object;
+    /// `field` only for the hollow field, so MLP configurations encode exactly as before that key
+    /// existed.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(dimension, forKey: .dimension)
-        try c.encode(hidden, forKey: .hidden)
-        try c.encode(layerType, forKey: .layerType)
-        try c.encode(activation, forKey: .activation)
-        try c.encode(residual, forKey: .residual)
-        try c.encode(blocks, forKey: .blocks)
-        try c.encode(timeLength, forKey: .timeLength)
-        try c.encode(trainTime, forKey: .trainTime)
-        try c.encode(trace, forKey: .trace)
-        try c.encode(kineticWeight, forKey: .kineticWeight)
-        try c.encode(jacobianWeight, forKey: .jacobianWeight)
-        // Only the hollow field: MLP configurations encode exactly as before this key existed.
-        if field != "mlp" { try c.encode(field, forKey: .field) }
-        try solve.encode(to: encoder)
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, omitting: field == "mlp" ? ["field"] : [], to: encoder)
     }
 
     /// Checks every field; the message names the field and the accepted values.
@@ -141,6 +131,7 @@ public enum FlowError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(expected: [Int], found: [Int], what: String)
     case nonFinite(String)
 
+    /// What went wrong, in one line.
     public var description: String {
         switch self {
         case .invalidConfiguration(let s): return "invalid model configuration: \(s)"

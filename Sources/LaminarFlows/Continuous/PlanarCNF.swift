@@ -15,6 +15,7 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
     /// Solver, tolerances and gradient method, as for FFJORD.
     public var solve: SolveSettings
 
+    /// Settings for d-dimensional data with M = `width` hidden units, a hypernetwork of width `hyperHidden`, T = `timeLength`.
     public init(
         dimension: Int, width: Int = 8, hyperHidden: Int = 32, timeLength: Double = 1, solve: SolveSettings = SolveSettings()
     ) {
@@ -36,15 +37,12 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
             solve: try SolveSettings(from: decoder))
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(dimension, forKey: .dimension)
-        try c.encode(width, forKey: .width)
-        try c.encode(hyperHidden, forKey: .hyperHidden)
-        try c.encode(timeLength, forKey: .timeLength)
-        try solve.encode(to: encoder)
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, to: encoder)
     }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         func fail(_ s: String) -> FlowError { .invalidConfiguration(s) }
         guard dimension >= 1 else { throw fail("dimension must be ≥ 1, got \(dimension)") }
@@ -62,10 +60,13 @@ public struct PlanarCNFConfiguration: Codable, Sendable, Equatable {
 /// with `u_m, w_m, b_m` produced from `t` by a small hypernetwork (`u` gated by a sigmoid).
 /// Its divergence is exact and cheap: `tr ∂f/∂z = (1/M) Σ_m (u_mᵀw_m) · (1 − tanh²(w_mᵀz + b_m))`.
 public final class PlanarVectorField<Scalar: TensorScalar>: CNFVectorField {
+    /// Data dimension d.
     public let dimension: Int
+    /// Number of hidden units M.
     public let width: Int
     let hyper: Sequential<Scalar>
 
+    /// A field of width M = `width` on d-dimensional data whose hypernetwork has `hyperHidden` units per layer, initialised from `rng`.
     public init(dimension: Int, width: Int, hyperHidden: Int, using rng: inout RandomGenerator) {
         self.dimension = dimension
         self.width = width
@@ -76,6 +77,7 @@ public final class PlanarVectorField<Scalar: TensorScalar>: CNFVectorField {
         ])
     }
 
+    /// The hypernetwork's parameters, as `hyper.<layer>.weight` / `.bias`.
     public var namedParameters: [(String, Variable<Scalar>)] { prefixed("hyper", hyper.namedParameters) }
 
     /// `W` [M, d], `U` [M, d] (gated) and `B` [1, M] at time `t`.
@@ -89,12 +91,14 @@ public final class PlanarVectorField<Scalar: TensorScalar>: CNFVectorField {
         return (w, u * gate, b)
     }
 
+    /// `f(t, z)` for `z` [n, d] at time `t` (rank 0).
     public func callAsFunction(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
         let (w, u, b) = fieldParameters(t)
         let h = tanh(matmul(z, w, transposeB: true) + b)  // [n, M]
         return matmul(h, u) * Scalar(1 / Double(width))
     }
 
+    /// `f(t, z)` and its exact divergence in closed form ([n, 1]), with no vector–Jacobian product.
     public func valueAndDivergence(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> (f: Variable<Scalar>, trace: Variable<Scalar>)? {
         let (w, u, b) = fieldParameters(t)
         let h = tanh(matmul(z, w, transposeB: true) + b)  // [n, M]
@@ -110,9 +114,12 @@ public final class PlanarVectorField<Scalar: TensorScalar>: CNFVectorField {
 /// core with the exact (closed-form) trace. Capacity grows with the width M, where the
 /// discrete ``PlanarFlow`` needs depth.
 public final class PlanarCNF<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: PlanarCNFConfiguration
+    /// The single CNF block over [0, T].
     public let block: CNFBlock<Scalar>
 
+    /// Builds the model with fresh weights from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: PlanarCNFConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -120,20 +127,25 @@ public final class PlanarCNF<Scalar: TensorScalar>: Flow {
             dimension: configuration.dimension, width: configuration.width, hyperHidden: configuration.hyperHidden,
             using: &rng)
         block = CNFBlock(
-            net: field, estimator: .exact, timeLength: configuration.timeLength, trainTime: false,
+            field: field, timeLength: configuration.timeLength, trainTime: false,
             options: configuration.solve.odeOptions, gradient: configuration.solve.gradient)
     }
 
+    /// The data dimension d.
     public var dimension: Int { configuration.dimension }
 
+    /// The block's parameters with their checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] { block.namedParameters }
 
+    /// The integration length T.
     public var endTime: Double? { block.endTime }
 
+    /// Data → base over [0, T] with the closed-form trace.
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         try run(x, reverse: false)
     }
 
+    /// Base → data over [T, 0] with the closed-form trace.
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         try run(z, reverse: true)
     }
@@ -142,12 +154,13 @@ public final class PlanarCNF<Scalar: TensorScalar>: Flow {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "planar CNF input")
         }
-        let out = try block.run(x, reverse: reverse, noise: nil)
+        let out = try block.run(x, reverse: reverse)
         return FlowOutput(value: out.z, logDeterminant: -out.deltaLogP.reshaped([-1]), nfe: out.stats.nfe)
     }
 
+    /// Mean negative log-likelihood of the batch `x` ([n, d]) in nats (no noise: the trace is exact).
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
-        let out = try block.run(x, reverse: false, noise: nil)
+        let out = try block.run(x, reverse: false)
         let logp = standardNormalLogDensity(out.z) - out.deltaLogP.reshaped([-1])
         let nll = -logp.mean()
         return TrainingLoss(loss: nll, nll: Double(nll.value.scalar), nfeForward: out.stats.nfe, backward: [out.backward])

@@ -4,8 +4,11 @@ import LaminarNN
 
 /// Settings of ``ImageRealNVP`` (stored in checkpoints).
 public struct ImageRealNVPConfiguration: Codable, Sendable, Equatable {
+    /// Image channels C.
     public var channels: Int
+    /// Image height H in pixels.
     public var height: Int
+    /// Image width W in pixels.
     public var width: Int
     /// Number of scales; every scale but the last ends with a squeeze, channel-wise couplings
     /// and a factor-out of half of the channels.
@@ -16,14 +19,17 @@ public struct ImageRealNVPConfiguration: Codable, Sendable, Equatable {
     /// Hidden channels of each coupling's convolutional network (3×3 convolutions, ReLU).
     public var hidden: [Int]
 
+    /// Settings for `[C, H, W]` images (default MNIST's 1×28×28) with the given scales, couplings and hidden channels.
     public init(channels: Int = 1, height: Int = 28, width: Int = 28, scales: Int = 2, couplingsPerStage: Int = 3,
                 hidden: [Int] = [32, 32]) {
         (self.channels, self.height, self.width) = (channels, height, width)
         (self.scales, self.couplingsPerStage, self.hidden) = (scales, couplingsPerStage, hidden)
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { channels * height * width }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` when the shape cannot be squeezed as often as the scales ask, or a count is out of range.
     public func validate() throws {
         guard channels > 0, height > 1, width > 1 else {
             throw FlowError.invalidConfiguration("image shape must be at least 1×2×2, got \(channels)×\(height)×\(width)")
@@ -37,12 +43,9 @@ public struct ImageRealNVPConfiguration: Codable, Sendable, Equatable {
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else {
             throw FlowError.invalidConfiguration("hidden channels must be positive, e.g. 32-32; got \(hidden)")
         }
-        var (h, w) = (height, width)
-        for s in 0..<(scales - 1) {
-            guard h % 2 == 0, w % 2 == 0 else {
-                throw FlowError.invalidConfiguration("scale \(s + 1): \(h)×\(w) cannot be squeezed (odd side); use fewer scales")
-            }
-            (h, w) = (h / 2, w / 2)
+        if let odd = firstOddHalving(height: height, width: width, count: scales - 1) {
+            throw FlowError.invalidConfiguration(
+                "scale \(odd.index + 1): \(odd.height)×\(odd.width) cannot be squeezed (odd side); use fewer scales")
         }
     }
 }
@@ -129,10 +132,12 @@ final class ImageCoupling<Scalar: TensorScalar> {
 /// not depend on the batch. Rows are flattened images `[n, C·H·W]`; the base vector is the
 /// factored parts in order followed by the last scale's output (as in ``MultiscaleCNF``).
 public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: ImageRealNVPConfiguration
     /// Per scale: couplings before the squeeze, after it (none on the last scale).
     let stages: [(before: [ImageCoupling<Scalar>], after: [ImageCoupling<Scalar>])]
 
+    /// Builds the model with fresh weights from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: ImageRealNVPConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -158,8 +163,10 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
         self.stages = stages
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { configuration.dimension }
 
+    /// `couplings.<k>.…` for every coupling in transport order.
     public var namedParameters: [(String, Variable<Scalar>)] {
         stages.flatMap { $0.before + $0.after }.enumerated().flatMap { prefixed("couplings.\($0.offset)", $0.element.namedParameters) }
     }
@@ -170,6 +177,7 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
             channels: configuration.channels, height: configuration.height, width: configuration.width, scales: configuration.scales)
     }
 
+    /// Data → base: flattened images `x` ([n, C·H·W]) to the base vector (factored parts, then the last scale), with the exact log-determinant.
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "Real NVP image input")
@@ -198,6 +206,7 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
         return FlowOutput(value: Variable.concatenate(factored + [state.reshaped([n, -1])], axis: 1), logDeterminant: logDet)
     }
 
+    /// Base → data, the exact inverse of ``forward(_:)``.
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         guard z.rank == 2, z.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: z.shape, what: "Real NVP image base sample")
@@ -229,6 +238,7 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
         return FlowOutput(value: state.reshaped([n, -1]), logDeterminant: logDet)
     }
 
+    /// Mean negative log-likelihood of the (preprocessed) batch in nats.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
         let nll = -(try logProbability(x)).mean()
         return TrainingLoss(loss: nll, nll: Double(nll.value.scalar))

@@ -5,8 +5,11 @@ import LaminarODE
 
 /// Settings of ``MultiscaleCNF`` (stored in checkpoints).
 public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
+    /// Image channels C.
     public var channels: Int
+    /// Image height H in pixels.
     public var height: Int
+    /// Image width W in pixels.
     public var width: Int
     /// Number of scales; every scale but the last ends with a squeeze and factors out half of
     /// the channels.
@@ -15,9 +18,13 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
     public var blocksPerScale: Int
     /// Hidden channels of each block's `ConcatConv2d` stack.
     public var hidden: [Int]
+    /// Nonlinearity between the convolutions (softplus by default: smooth, so the dynamics are).
     public var activation: Activation
+    /// Training trace estimator (`exact`, `hutchinson-gaussian`, `hutchinson-rademacher`); also used by ``MultiscaleCNF/estimatedForward(_:using:)``.
     public var trace: String
+    /// Integration length T of each block.
     public var timeLength: Double
+    /// Whether T is learned.
     public var trainTime: Bool
     /// Solver, tolerances and gradient method of every block.
     public var solve: SolveSettings
@@ -27,6 +34,7 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
     /// RNODE: weight of the Jacobian Frobenius norm ∫‖∂f/∂z‖²_F dt (Hutchinson estimate).
     public var jacobianWeight: Double
 
+    /// Settings for `[C, H, W]` images (default MNIST's 1×28×28); the defaults are FFJORD's MNIST model scaled to a CPU.
     public init(
         channels: Int = 1, height: Int = 28, width: Int = 28, scales: Int = 2, blocksPerScale: Int = 1,
         hidden: [Int] = [32, 32], activation: Activation = .softplus, trace: String = "hutchinson-rademacher",
@@ -48,6 +56,7 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
         self.jacobianWeight = jacobianWeight
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { channels * height * width }
 
     enum CodingKeys: String, CodingKey {
@@ -68,23 +77,12 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
             jacobianWeight: try c.decode(Double.self, forKey: .jacobianWeight))
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(channels, forKey: .channels)
-        try c.encode(height, forKey: .height)
-        try c.encode(width, forKey: .width)
-        try c.encode(scales, forKey: .scales)
-        try c.encode(blocksPerScale, forKey: .blocksPerScale)
-        try c.encode(hidden, forKey: .hidden)
-        try c.encode(activation, forKey: .activation)
-        try c.encode(trace, forKey: .trace)
-        try c.encode(timeLength, forKey: .timeLength)
-        try c.encode(trainTime, forKey: .trainTime)
-        try c.encode(kineticWeight, forKey: .kineticWeight)
-        try c.encode(jacobianWeight, forKey: .jacobianWeight)
-        try solve.encode(to: encoder)
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, to: encoder)
     }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         guard channels > 0, height > 0, width > 0 else { throw FlowError.invalidConfiguration("image shape must be positive") }
         guard imageSizeIsReasonable(channels, height, width) else {
@@ -94,12 +92,9 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else {
             throw FlowError.invalidConfiguration("hidden channels must be positive")
         }
-        var (h, w) = (height, width)
-        for s in 0..<(scales - 1) {
-            guard h % 2 == 0, w % 2 == 0 else {
-                throw FlowError.invalidConfiguration("scale \(s + 1): \(h)×\(w) cannot be squeezed (odd side); use fewer scales")
-            }
-            (h, w) = (h / 2, w / 2)
+        if let odd = firstOddHalving(height: height, width: width, count: scales - 1) {
+            throw FlowError.invalidConfiguration(
+                "scale \(odd.index + 1): \(odd.height)×\(odd.width) cannot be squeezed (odd side); use fewer scales")
         }
         guard TraceEstimator(name: trace) != nil else { throw FlowError.invalidConfiguration("unknown trace estimator \(trace)") }
         try validateSolveSettings(solve)
@@ -119,11 +114,14 @@ public struct MultiscaleCNFConfiguration: Codable, Sendable, Equatable {
 /// distribution; the last scale has CNF blocks only. Rows are flattened images `[n, C·H·W]`;
 /// the base vector is the factored parts in order followed by the last scale's output.
 public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: MultiscaleCNFConfiguration
     /// `stages[s]`: the blocks before the squeeze and, for all but the last scale, after it.
     let stages: [(before: [CNFBlock<Scalar>], after: [CNFBlock<Scalar>])]
+    /// The configured estimator, used by ``trainingLoss(_:using:)`` and ``estimatedForward(_:using:)``.
     public let trainingEstimator: TraceEstimator
 
+    /// Builds the model with fresh weights from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: MultiscaleCNFConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -136,9 +134,9 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         func blocks(_ c: Int, _ h: Int, _ w: Int) -> [CNFBlock<Scalar>] {
             (0..<configuration.blocksPerScale).map { _ in
                 CNFBlock(
-                    net: ConvVectorField<Scalar>(channels: c, height: h, width: w, hidden: configuration.hidden,
-                                                 activation: configuration.activation, using: &rng),
-                    estimator: .exact, timeLength: configuration.timeLength, trainTime: configuration.trainTime,
+                    field: ConvVectorField<Scalar>(channels: c, height: h, width: w, hidden: configuration.hidden,
+                                                   activation: configuration.activation, using: &rng),
+                    timeLength: configuration.timeLength, trainTime: configuration.trainTime,
                     options: options, gradient: gradient)
             }
         }
@@ -157,11 +155,14 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         self.stages = stages
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { configuration.dimension }
+    /// The first block's integration length T.
     public var endTime: Double? { stages.first?.before.first?.endTime }
 
     var allBlocks: [CNFBlock<Scalar>] { stages.flatMap { $0.before + $0.after } }
 
+    /// `transforms.<k>.…` for every block in transport order.
     public var namedParameters: [(String, Variable<Scalar>)] {
         allBlocks.enumerated().flatMap { i, b in b.namedParameters.map { ("transforms.\(i).\($0.0)", $0.1) } }
     }
@@ -175,32 +176,35 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
     /// Data → base with the exact trace: one vector-Jacobian product per pixel at every
     /// function evaluation — correct, but only affordable for tiny images (tests).
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
-        try transport(x, estimator: .exact, noise: nil).output
+        try transport(x, traces: nil).output
     }
 
+    /// True up to 64 values (tests); above, evaluations use the estimator.
     public var exactLogDeterminantIsAffordable: Bool { dimension <= 64 }
 
-    /// Data → base with Hutchinson's estimator (Rademacher noise drawn once per solve).
+    /// Data → base with the configured estimator (``trainingEstimator``; noise drawn from `rng`
+    /// once per block's solve) — the exact trace when that is what the model is configured with.
     public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
-        try transport(x, estimator: .hutchinson(.rademacher), noise: noiseDraws(x.shape[0], kind: .rademacher, &rng)).output
+        try transport(x, traces: drawTraces(rows: x.shape[0], using: &rng)).output
     }
 
-    /// One noise tensor per block, in transport order.
-    private func noiseDraws(_ n: Int, kind: HutchinsonNoise, _ rng: inout RandomGenerator) -> [Tensor<Scalar>?] {
-        var noise: [Tensor<Scalar>?] = []
+    /// The configured estimator for each block's solve, in transport order.
+    private func drawTraces(rows n: Int, using rng: inout RandomGenerator) -> [DrawnTraceEstimator<Scalar>] {
+        var traces: [DrawnTraceEstimator<Scalar>] = []
         for (s, stage) in stages.enumerated() {
             let (c, h, w) = scaleShapes[s]
-            for _ in stage.before { noise.append(kind.draw([n, c * h * w], using: &rng)) }
-            for _ in stage.after { noise.append(kind.draw([n, c * h * w], using: &rng)) }
+            for _ in stage.before + stage.after {
+                traces.append(trainingEstimator.draw(rows: n, dimension: c * h * w, using: &rng))
+            }
         }
-        return noise
+        return traces
     }
 
-    /// Data → base with `estimator` (noise per block for Hutchinson); with `kinetic`/`jacobian`
-    /// the RNODE integrals, summed over blocks and averaged over the batch.
+    /// Data → base with `traces[i]` for the i-th block in transport order (nil: the exact trace
+    /// throughout); with `kinetic`/`jacobian` the RNODE integrals, summed over blocks and
+    /// averaged over the batch.
     func transport(
-        _ x: Variable<Scalar>, estimator: TraceEstimator, noise: [Tensor<Scalar>?]?, kinetic: Bool = false,
-        jacobian: Bool = false
+        _ x: Variable<Scalar>, traces: [DrawnTraceEstimator<Scalar>]?, kinetic: Bool = false, jacobian: Bool = false
     ) throws -> (output: FlowOutput<Scalar>, backward: [BackwardCounter], kinetic: Variable<Scalar>?, jacobian: Variable<Scalar>?) {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "multiscale CNF input")
@@ -217,8 +221,7 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         func run(_ blocks: [CNFBlock<Scalar>], _ input: Variable<Scalar>) throws -> Variable<Scalar> {
             var z = input
             for block in blocks {
-                block.dynamics.estimator = estimator
-                let out = try block.run(z, reverse: false, noise: noise?[index] ?? nil, kinetic: kinetic, jacobian: jacobian)
+                let out = try block.run(z, reverse: false, trace: traces?[index] ?? .exact, kinetic: kinetic, jacobian: jacobian)
                 backward.append(out.backward)
                 if let k = out.kinetic { kineticTotal = kineticTotal.map { $0 + k.mean() } ?? k.mean() }
                 if let j = out.jacobian { jacobianTotal = jacobianTotal.map { $0 + j.mean() } ?? j.mean() }
@@ -245,6 +248,7 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
                 kineticTotal, jacobianTotal)
     }
 
+    /// Base → data with the exact trace (the base vector split back into the scales).
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
         try inverseTransport(z, logDeterminant: true)
     }
@@ -274,14 +278,12 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
             var x = input
             for block in blocks.reversed() {
                 guard logDeterminant else {
-                    let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [block.dynamics.net(t, y[0])] }
-                    let r = try odeint(f, [x], times: [block.endTime, 0], options: block.options)
+                    let r = try block.sampleSolve(x.value)
                     x = r.final[0]
                     nfe += r.stats.nfe
                     continue
                 }
-                block.dynamics.estimator = .exact
-                let out = try block.run(x, reverse: true, noise: nil)
+                let out = try block.run(x, reverse: true)
                 x = out.z
                 let ld = -out.deltaLogP.reshaped([-1])
                 logDet = logDet.map { $0 + ld } ?? ld
@@ -307,10 +309,8 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
     /// Negative log-likelihood with the training estimator plus the RNODE terms when their
     /// weights are positive.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
-        var noise: [Tensor<Scalar>?] = []
-        if case .hutchinson(let kind) = trainingEstimator { noise = noiseDraws(x.shape[0], kind: kind, &rng) }
         let (out, backward, kinetic, jacobian) = try transport(
-            x, estimator: trainingEstimator, noise: noise, kinetic: configuration.kineticWeight > 0,
+            x, traces: drawTraces(rows: x.shape[0], using: &rng), kinetic: configuration.kineticWeight > 0,
             jacobian: configuration.jacobianWeight > 0)
         return TrainingLoss(
             nll: -(standardNormalLogDensity(out.value) + out.logDeterminant).mean(), nfeForward: out.nfe, backward: backward,

@@ -49,6 +49,18 @@ public enum MultiscaleReshape {
     }
 }
 
+/// The first of `count` successive halvings of a `height × width` image that meets an odd side:
+/// its index (0-based) and the sides it would halve; nil when every halving divides evenly
+/// (what a squeeze per scale, or a U-Net level per resolution, needs).
+func firstOddHalving(height: Int, width: Int, count: Int) -> (index: Int, height: Int, width: Int)? {
+    var (h, w) = (height, width)
+    for k in 0..<Swift.max(count, 0) {
+        guard h % 2 == 0, w % 2 == 0 else { return (k, h, w) }
+        (h, w) = (h / 2, w / 2)
+    }
+    return nil
+}
+
 /// Whether `C·H·W` stays below 2²⁴ without overflow: the bound image models accept, so that a
 /// corrupt checkpoint cannot make them allocate masks of astronomical size.
 func imageSizeIsReasonable(_ c: Int, _ h: Int, _ w: Int) -> Bool {

@@ -5,8 +5,11 @@ import LaminarODE
 
 /// Settings of ``UNetCNF`` (stored in checkpoints).
 public struct UNetCNFConfiguration: Codable, Sendable, Equatable {
+    /// Image channels C.
     public var channels: Int
+    /// Image height H in pixels.
     public var height: Int
+    /// Image width W in pixels.
     public var width: Int
     /// Feature channels per resolution of the U-Net, e.g. `[32, 64, 64]`.
     public var hidden: [Int]
@@ -19,6 +22,7 @@ public struct UNetCNFConfiguration: Codable, Sendable, Equatable {
     /// Solver method, tolerances, gradient mode and step limit of the block's solves.
     public var solve: SolveSettings
 
+    /// Settings for `[C, H, W]` images (default MNIST's 1×28×28) and a U-Net of channels `hidden` per resolution.
     public init(
         channels: Int = 1, height: Int = 28, width: Int = 28, hidden: [Int] = [32, 64, 64], groups: Int = 8,
         trace: String = "hutchinson-rademacher", timeLength: Double = 1, solve: SolveSettings = SolveSettings()
@@ -44,20 +48,15 @@ public struct UNetCNFConfiguration: Codable, Sendable, Equatable {
         solve = try SolveSettings(from: decoder)
     }
 
+    /// Encodes the settings for a checkpoint, the solve settings as flat keys of the same object.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(channels, forKey: .channels)
-        try c.encode(height, forKey: .height)
-        try c.encode(width, forKey: .width)
-        try c.encode(hidden, forKey: .hidden)
-        try c.encode(groups, forKey: .groups)
-        try c.encode(trace, forKey: .trace)
-        try c.encode(timeLength, forKey: .timeLength)
-        try solve.encode(to: encoder)
+        try solve.encode(flatWith: self, keyedBy: CodingKeys.self, to: encoder)
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { channels * height * width }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         guard channels > 0, height > 0, width > 0, imageSizeIsReasonable(channels, height, width) else {
             throw FlowError.invalidConfiguration("image shape \(channels)×\(height)×\(width) must be positive and at most 2²⁴ values")
@@ -68,12 +67,9 @@ public struct UNetCNFConfiguration: Codable, Sendable, Equatable {
         guard groups >= 1, hidden.allSatisfy({ $0 % groups == 0 }) else {
             throw FlowError.invalidConfiguration("U-Net channels \(hidden) must be multiples of the \(groups) GroupNorm groups")
         }
-        var (h, w) = (height, width)
-        for level in 1..<hidden.count {
-            guard h % 2 == 0, w % 2 == 0 else {
-                throw FlowError.invalidConfiguration("U-Net: \(h)×\(w) cannot be halved for resolution \(level + 1); give fewer --hidden entries")
-            }
-            (h, w) = (h / 2, w / 2)
+        if let odd = firstOddHalving(height: height, width: width, count: hidden.count - 1) {
+            throw FlowError.invalidConfiguration(
+                "U-Net: \(odd.height)×\(odd.width) cannot be halved for resolution \(odd.index + 2); give fewer --hidden entries")
         }
         guard TraceEstimator(name: trace) != nil else { throw FlowError.invalidConfiguration("unknown trace estimator \(trace)") }
         guard timeLength > 0, timeLength.isFinite else { throw FlowError.invalidConfiguration("T must be positive") }
@@ -85,10 +81,14 @@ public struct UNetCNFConfiguration: Codable, Sendable, Equatable {
 /// [0, T], data at t = 0, base N(0, I) at t = T. Trainable by maximum likelihood (Hutchinson
 /// trace, adjoint) or — what it is meant for — by flow matching.
 public final class UNetCNF<Scalar: TensorScalar>: Flow, VectorFieldFlow, ContinuousFlow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: UNetCNFConfiguration
+    /// The single CNF block over [0, T].
     public let block: CNFBlock<Scalar>
+    /// The configured estimator, used by ``trainingLoss(_:using:)`` and ``estimatedForward(_:using:)``.
     public let trainingEstimator: TraceEstimator
 
+    /// Builds the model (its field starts at zero) from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: UNetCNFConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -97,56 +97,61 @@ public final class UNetCNF<Scalar: TensorScalar>: Flow, VectorFieldFlow, Continu
             imageChannels: configuration.channels, height: configuration.height, width: configuration.width,
             channels: configuration.hidden, groups: configuration.groups, timeLength: configuration.timeLength, using: &rng)
         block = CNFBlock(
-            net: field, estimator: .exact, timeLength: configuration.timeLength, trainTime: false,
+            field: field, timeLength: configuration.timeLength, trainTime: false,
             options: configuration.solve.odeOptions, gradient: configuration.solve.gradient)
     }
 
+    /// The data dimension C·H·W.
     public var dimension: Int { configuration.dimension }
+    /// The integration length T.
     public var endTime: Double? { block.endTime }
+    /// The one block, for ``ContinuousFlow/useSolver(_:)``.
     public var continuousBlocks: [CNFBlock<Scalar>] { [block] }
+    /// The block's parameters with their checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] { block.namedParameters }
+    /// True up to 64 values (tests); above, evaluations use the estimator.
     public var exactLogDeterminantIsAffordable: Bool { dimension <= 64 }
 
+    /// The U-Net field and T, for flow-matching training.
     public func singleVectorField() throws -> (field: any CNFVectorField<Scalar>, endTime: Double) {
-        (block.dynamics.net, block.endTime)
+        (block.field, block.endTime)
     }
 
-    private func transport(_ x: Variable<Scalar>, reverse: Bool, estimator: TraceEstimator, noise: Tensor<Scalar>?) throws -> FlowOutput<Scalar> {
+    private func transport(_ x: Variable<Scalar>, reverse: Bool, trace: DrawnTraceEstimator<Scalar>) throws -> FlowOutput<Scalar> {
         guard x.rank == 2, x.shape[1] == dimension else {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: x.shape, what: "U-Net CNF input")
         }
-        block.dynamics.estimator = estimator
-        let out = try block.run(x, reverse: reverse, noise: noise)
+        let out = try block.run(x, reverse: reverse, trace: trace)
         return FlowOutput(value: out.z, logDeterminant: -out.deltaLogP.reshaped([-1]), nfe: out.stats.nfe)
     }
 
+    /// Data → base over [0, T] with the exact trace (one VJP per pixel: tests only).
     public func forward(_ x: Variable<Scalar>) throws -> FlowOutput<Scalar> {
-        try transport(x, reverse: false, estimator: .exact, noise: nil)
+        try transport(x, reverse: false, trace: .exact)
     }
 
+    /// Base → data over [T, 0] with the exact trace.
     public func inverse(_ z: Variable<Scalar>) throws -> FlowOutput<Scalar> {
-        try transport(z, reverse: true, estimator: .exact, noise: nil)
+        try transport(z, reverse: true, trace: .exact)
     }
 
+    /// Data → base with the configured estimator (noise drawn from `rng` once for the solve).
     public func estimatedForward(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> FlowOutput<Scalar> {
-        try transport(x, reverse: false, estimator: .hutchinson(.rademacher),
-                      noise: HutchinsonNoise.rademacher.draw([x.shape[0], dimension], using: &rng))
+        try transport(x, reverse: false, trace: trainingEstimator.draw(rows: x.shape[0], dimension: dimension, using: &rng))
     }
 
+    /// Base → data of `z` ([n, C·H·W]) under the field alone, without a graph, and the NFE.
     public func sampleTransport(_ z: Tensor<Scalar>) throws -> (Tensor<Scalar>, nfe: Int) {
         try withoutGradient {
-            let f = ClosureDynamics<Scalar>(parameters: []) { t, y in [self.block.dynamics.net(t, y[0])] }
-            let r = try odeint(f, [Variable(z)], times: [block.endTime, 0], options: block.options)
+            let r = try block.sampleSolve(z)
             return (r.final[0].value, r.stats.nfe)
         }
     }
 
     /// Maximum likelihood with the training estimator (noise drawn once per solve).
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
-        var noise: Tensor<Scalar>? = nil
-        if case .hutchinson(let kind) = trainingEstimator { noise = kind.draw([x.shape[0], dimension], using: &rng) }
-        block.dynamics.estimator = trainingEstimator
-        let out = try block.run(x, reverse: false, noise: noise)
+        let trace: DrawnTraceEstimator<Scalar> = trainingEstimator.draw(rows: x.shape[0], dimension: dimension, using: &rng)
+        let out = try block.run(x, reverse: false, trace: trace)
         let nll = -(standardNormalLogDensity(out.z) - out.deltaLogP.reshaped([-1])).mean()
         return TrainingLoss(nll: nll, nfeForward: out.stats.nfe, backward: [out.backward], kinetic: nil, jacobian: nil)
     }

@@ -12,9 +12,13 @@ import LaminarNN
 /// flattened images `[n, C·H·W]`, like every CNF field. Every operation is differentiable twice
 /// (Hutchinson's divergence inside the adjoint needs it).
 public final class UNetVectorField<Scalar: TensorScalar>: CNFVectorField {
+    /// Image channels C of the state.
     public let imageChannels: Int
+    /// Image height H in pixels.
     public let height: Int
+    /// Image width W in pixels.
     public let width: Int
+    /// Feature channels per resolution (full size first).
     public let channels: [Int]
     /// Width of the sinusoidal embedding (`channels[0]`); the MLP after it is 4× as wide.
     public let embeddingWidth: Int
@@ -39,12 +43,9 @@ public final class UNetVectorField<Scalar: TensorScalar>: CNFVectorField {
         guard !channels.isEmpty, channels.allSatisfy({ $0 > 0 && $0 % groups == 0 }) else {
             throw FlowError.invalidConfiguration("U-Net channels \(channels) must be positive multiples of \(groups) (GroupNorm groups)")
         }
-        var (h, w) = (height, width)
-        for level in 1..<channels.count {
-            guard h % 2 == 0, w % 2 == 0 else {
-                throw FlowError.invalidConfiguration("U-Net: \(h)×\(w) cannot be halved for resolution \(level + 1); use fewer --hidden entries")
-            }
-            (h, w) = (h / 2, w / 2)
+        if let odd = firstOddHalving(height: height, width: width, count: channels.count - 1) {
+            throw FlowError.invalidConfiguration(
+                "U-Net: \(odd.height)×\(odd.width) cannot be halved for resolution \(odd.index + 2); use fewer --hidden entries")
         }
         (self.imageChannels, self.height, self.width, self.channels) = (imageChannels, height, width, channels)
         embeddingWidth = Swift.max(2, channels[0] - channels[0] % 2)
@@ -74,6 +75,7 @@ public final class UNetVectorField<Scalar: TensorScalar>: CNFVectorField {
         outputConv.bias?.assign(Tensor(zeros: [imageChannels]))
     }
 
+    /// `time.*`, `input`, `down.<k>`, `middle`, `up.<k>` and `output.*` parameters.
     public var namedParameters: [(String, Variable<Scalar>)] {
         var out = prefixed("time.0", timeMLP.0.namedParameters) + prefixed("time.1", timeMLP.1.namedParameters)
         out += prefixed("input", inputConv.namedParameters)
@@ -93,10 +95,12 @@ public final class UNetVectorField<Scalar: TensorScalar>: CNFVectorField {
         return Variable.concatenate([sin(phase), cos(phase)], axis: 1)
     }
 
+    /// `f(t, z)` for flattened images `z` ([n, C·H·W]) at one time `t` (rank 0).
     public func callAsFunction(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
         self(rowTimes: t.reshaped([1, 1]).broadcast(to: [z.shape[0], 1]), z)
     }
 
+    /// `f(t_i, z_i)` with one time per row (`t` [n, 1]), in one batched pass.
     public func callAsFunction(rowTimes t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
         let n = z.shape[0]
         let embedding = timeMLP.1(swish(timeMLP.0(sinusoidalEmbedding(t))))

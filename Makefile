@@ -70,10 +70,13 @@ test-debug: deps
 # and `--allow-writing-to-directory` let it write outside its own work directory where plugins
 # are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
 # resolve symbol links into the other modules' archives (toolchain 6.3, plugin 1.5.0).
+# `Scripts/check-doc-comments` runs first: it counts the public declarations without a `///`
+# comment per module and fails when a module it lists as fully documented has one.
 DOCS_OUT      ?= .build/docs
 DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
-                LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
+                LaminarSDE LaminarDistributed LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
 docs: deps
+	Scripts/check-doc-comments
 	@mkdir -p $(DOCS_OUT)
 	$(SWIFT) package --disable-sandbox --allow-writing-to-directory $(DOCS_OUT) \
 	  generate-documentation $(addprefix --target ,$(DOCS_MODULES)) \

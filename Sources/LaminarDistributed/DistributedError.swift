@@ -10,6 +10,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     /// The root failed while deciding for every rank; `message` is its error, relayed.
     case rootFailed(String)
 
+    /// What failed, in one line, and what usually caused it.
     public var description: String {
         switch self {
         case .mpi(let call, let code, let message):

@@ -12,7 +12,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     // @unchecked: the handle is an immutable pointer to MPI's world communicator and MPI is
     // only called from the initialising thread (MPI_THREAD_FUNNELED).
     private let comm: MPI_Comm
+    /// This process's rank in `MPI_COMM_WORLD`, `0..<size`.
     public let rank: Int
+    /// Number of processes in the job (`mpirun -np`).
     public let size: Int
 
     /// Elements per MPI call: counts are 32-bit, so large buffers go in chunks.
@@ -39,10 +41,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         (rank, size) = (Int(r), Int(s))
     }
 
+    /// Replaces `buffer` by its element-wise sum over all ranks (`MPI_Allreduce` in place, in chunks of 2²⁸).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try allReduce(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: laminar_mpi_float(), stride: 4)
     }
 
+    /// Replaces `buffer` by its element-wise sum over all ranks (`MPI_Allreduce` in place, in chunks of 2²⁸).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try allReduce(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: laminar_mpi_double(), stride: 8)
     }
@@ -59,6 +63,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// Overwrites `buffer` on every rank with the bytes of rank `root` (`MPI_Bcast`).
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {
         guard (0..<size).contains(root) else { throw DistributedError.invalidRoot(root, size: size) }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
@@ -70,10 +75,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// Returns once every rank has called it (`MPI_Barrier`).
     public func barrier() throws {
         try Self.check(MPI_Barrier(comm), "MPI_Barrier")
     }
 
+    /// Ends every rank of the job with `exitCode` (`MPI_Abort`).
     public func abort(exitCode: Int32) -> Never {
         MPI_Abort(comm, exitCode)
         exit(exitCode)  // MPI_Abort does not return; this is for the type checker and a broken runtime

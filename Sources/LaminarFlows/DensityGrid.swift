@@ -5,8 +5,9 @@ import LaminarAutodiff
 public struct DensityGrid: Sendable {
     /// Grid points per axis.
     public var resolution: Int
-    /// Square plotting range `[low, high]²`.
+    /// Lower end of the plotting range on both axes (the square `[low, high]²`).
     public var low: Double
+    /// Upper end of the plotting range on both axes.
     public var high: Double
     /// `logDensity[r * resolution + c]` at `x = center(c)`, `y = center(resolution − 1 − r)`:
     /// row 0 is the top of the picture (largest y).

@@ -28,6 +28,7 @@ public enum ModelSpec: Equatable, Sendable {
         }
     }
 
+    /// The model's name in checkpoints and on the command line (`ffjord`, `planar-cnf`, `realnvp-image`, …).
     public var name: String {
         switch self {
         case .ffjord: return "ffjord"
@@ -41,6 +42,7 @@ public enum ModelSpec: Equatable, Sendable {
         }
     }
 
+    /// The data dimension d of the model (C·H·W for image models).
     public var dimension: Int {
         switch self {
         case .ffjord(let c): return c.dimension

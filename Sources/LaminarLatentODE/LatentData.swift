@@ -12,8 +12,10 @@ public struct LatentDataSpec: Codable, Sendable, Equatable {
     public var testSeries: Int
     /// CSV: fraction of each series' time span given to the encoder.
     public var observedFraction: Double
+    /// Seed of the spirals' generation and of the train/test split.
     public var seed: UInt64
 
+    /// Where the series come from: `spirals` (with `spirals` settings) or a CSV path.
     public init(
         source: String = "spirals", spirals: SpiralDataset.Settings = .init(), testSeries: Int = 100,
         observedFraction: Double = 0.5, seed: UInt64 = 0
@@ -22,6 +24,7 @@ public struct LatentDataSpec: Codable, Sendable, Equatable {
             (source, spirals, testSeries, observedFraction, seed)
     }
 
+    /// Whether the series are the generated spirals (rather than a CSV file).
     public var isSpirals: Bool { source == "spirals" }
 
     /// The data: training and test examples, and for spirals the test set's generator (for

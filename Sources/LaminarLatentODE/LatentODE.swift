@@ -66,6 +66,7 @@ struct ScaledDynamics<Scalar: TensorScalar>: Dynamics {
 /// scored as a Poisson process with intensity λ(z(t)) = softplus(w·z + b): `Σ log λ(tᵢ) − ∫λ`,
 /// the integral carried as an extra state of the same solve.
 public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
+    /// The model's settings (stored in checkpoints).
     public let configuration: LatentConfiguration
     let gru: GRUCell<Scalar>
     let encoderField: SmallMLP<Scalar>?
@@ -73,6 +74,7 @@ public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
     let dynamics: LatentDynamics<Scalar>
     let decoder: SmallMLP<Scalar>
 
+    /// Builds the model with fresh weights from `rng`.
     public init(_ configuration: LatentConfiguration, using rng: inout RandomGenerator) {
         precondition(configuration.kind != .rnn, "LatentODE: use RNNBaseline for the rnn model")
         self.configuration = configuration
@@ -87,6 +89,7 @@ public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
         decoder = SmallMLP([c.latent, c.hidden, c.features], activation: .relu, using: &rng)
     }
 
+    /// Encoder, dynamics, decoder (and Poisson intensity) parameters with stable checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] {
         prefixed("encoder.gru", gru.namedParameters)
             + (encoderField.map { prefixed("encoder.ode", $0.namedParameters) } ?? [])
@@ -152,6 +155,7 @@ public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
         return decoder(z.reshaped([K * B, configuration.latent])).reshaped([K, B, configuration.features])
     }
 
+    /// The negative ELBO of `batch`, with z₀'s reparameterisation noise drawn from `rng`.
     public func loss(_ batch: SeriesBatch<Scalar>, using rng: inout RandomGenerator) throws -> SeriesLoss<Scalar> {
         // In a data-parallel step: this shard's rows of the global batch's noise.
         let noise: Tensor<Scalar> = BatchShard.perRow([batch.count, configuration.latent]) { .randomNormal($0, using: &rng) }
@@ -185,6 +189,7 @@ public final class LatentODE<Scalar: TensorScalar>: SeriesModel {
             backward: posteriorOut.backward + [path.backward])
     }
 
+    /// Predictions `[series][query][feature]` at `queries`, decoded from the posterior mean of z₀ of each example's observed part.
     public func predict(_ examples: [SeriesExample], at queries: [[Double]]) throws -> [[[Double]]] {
         try withoutGradient {
             let batch = SeriesBatch<Scalar>(examples)

@@ -19,6 +19,7 @@ import LaminarSDE
 /// Differences from the paper, stated: the context is one vector per series (the paper feeds
 /// the encoder's state at each time), and the drifts are autonomous.
 public final class LatentSDE<Scalar: TensorScalar>: SeriesModel {
+    /// The model's settings (stored in checkpoints).
     public let configuration: LatentConfiguration
     let gru: GRUCell<Scalar>
     let posterior: Linear<Scalar>
@@ -29,6 +30,7 @@ public final class LatentSDE<Scalar: TensorScalar>: SeriesModel {
 
     var contextSize: Int { configuration.latent }
 
+    /// Builds the model with fresh weights from `rng`.
     public init(_ configuration: LatentConfiguration, using rng: inout RandomGenerator) {
         precondition(configuration.kind == .latentSDE, "LatentSDE: configuration of another model")
         self.configuration = configuration
@@ -44,6 +46,7 @@ public final class LatentSDE<Scalar: TensorScalar>: SeriesModel {
         decoder = SmallMLP([c.latent, c.hidden, c.features], activation: .relu, using: &rng)
     }
 
+    /// Encoder, posterior and prior drifts, diffusion and decoder parameters with stable checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] {
         prefixed("encoder.gru", gru.namedParameters)
             + prefixed("encoder.posterior", posterior.namedParameters)
@@ -97,6 +100,7 @@ public final class LatentSDE<Scalar: TensorScalar>: SeriesModel {
         return decoder(z.reshaped([K * N, configuration.latent])).reshaped([K, N, configuration.features])
     }
 
+    /// The negative ELBO of `batch` on one posterior path per series; z₀'s noise and the Brownian tree's seed come from `rng`.
     public func loss(_ batch: SeriesBatch<Scalar>, using rng: inout RandomGenerator) throws -> SeriesLoss<Scalar> {
         guard batch.times.count >= 2 else {
             throw LatentError.invalidConfiguration("every observation of the batch is at time 0; nothing to integrate")

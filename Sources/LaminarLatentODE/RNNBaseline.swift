@@ -8,10 +8,12 @@ import LaminarODE
 /// ones before it (Gaussian likelihood with the same σ as the latent ODE). Beyond the last
 /// observation it extrapolates by feeding its own predictions back in.
 public final class RNNBaseline<Scalar: TensorScalar>: SeriesModel {
+    /// The model's settings (stored in checkpoints).
     public let configuration: LatentConfiguration
     let gru: GRUCell<Scalar>
     let head: SmallMLP<Scalar>
 
+    /// Builds the GRU and its head with fresh weights from `rng`.
     public init(_ configuration: LatentConfiguration, using rng: inout RandomGenerator) {
         self.configuration = configuration
         let c = configuration
@@ -19,6 +21,7 @@ public final class RNNBaseline<Scalar: TensorScalar>: SeriesModel {
         head = SmallMLP([c.rnnHidden + 1, c.hidden, c.features], activation: .relu, using: &rng)
     }
 
+    /// GRU and head parameters with stable checkpoint names.
     public var namedParameters: [(String, Variable<Scalar>)] {
         prefixed("gru", gru.namedParameters) + prefixed("head", head.namedParameters)
     }
@@ -31,6 +34,7 @@ public final class RNNBaseline<Scalar: TensorScalar>: SeriesModel {
         head(Variable.concatenate([h, column(gap)], axis: 1))
     }
 
+    /// Negative log-likelihood of every observation predicted from the ones before it (`rng` unused).
     public func loss(_ batch: SeriesBatch<Scalar>, using rng: inout RandomGenerator) throws -> SeriesLoss<Scalar> {
         let B = batch.count
         var h = Variable(Tensor<Scalar>(zeros: [B, configuration.rnnHidden]))
@@ -53,6 +57,7 @@ public final class RNNBaseline<Scalar: TensorScalar>: SeriesModel {
             nfe: 0, backward: [])
     }
 
+    /// Predictions `[series][query][feature]` at `queries`, extrapolating past the last observation on the model's own outputs.
     public func predict(_ examples: [SeriesExample], at queries: [[Double]]) throws -> [[[Double]]] {
         withoutGradient {
             zip(examples, queries).map { example, times in predict(example.observed, at: times) }

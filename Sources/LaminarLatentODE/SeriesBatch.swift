@@ -24,6 +24,7 @@ public struct SeriesBatch<Scalar: TensorScalar> {
     public let times: [Double]
     /// [K, B, D] observed values on the union grid, and their mask.
     public let targets: Tensor<Scalar>
+    /// [K, B, D]: 1 where `targets` holds an observed value.
     public let targetMask: Tensor<Scalar>
     /// [K, B, 1]: 1 where series `b` has an observation (an event) at union time `k`.
     public let events: Tensor<Scalar>

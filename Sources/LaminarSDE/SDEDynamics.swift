@@ -64,12 +64,16 @@ extension SDEDynamics {
 
 /// An SDE from two closures (tests, small problems).
 public struct ClosureSDE<Scalar: TensorScalar>: SDEDynamics {
+    /// The calculus (Itô or Stratonovich) in which `drift` and `diffusion` are written.
     public let calculus: SDECalculus
+    /// The shape of the noise: how `diffusion`'s output multiplies a Brownian increment.
     public let noiseType: NoiseType
+    /// The leaves gradients are taken with respect to (those the closures capture).
     public let parameters: [Variable<Scalar>]
     let f: (Variable<Scalar>, Variable<Scalar>) -> Variable<Scalar>
     let g: (Variable<Scalar>, Variable<Scalar>) -> Variable<Scalar>
 
+    /// An SDE of `calculus` whose drift `f(t, X)` and diffusion `g(t, X)` are the closures; `parameters` are the leaves they capture.
     public init(
         calculus: SDECalculus, noise: NoiseType = .diagonal, parameters: [Variable<Scalar>] = [],
         drift: @escaping (Variable<Scalar>, Variable<Scalar>) -> Variable<Scalar>,
@@ -82,6 +86,8 @@ public struct ClosureSDE<Scalar: TensorScalar>: SDEDynamics {
         g = diffusion
     }
 
+    /// `f(t, X)`, the drift closure.
     public func drift(_ t: Variable<Scalar>, _ x: Variable<Scalar>) -> Variable<Scalar> { f(t, x) }
+    /// `g(t, X)`, the diffusion closure.
     public func diffusion(_ t: Variable<Scalar>, _ x: Variable<Scalar>) -> Variable<Scalar> { g(t, x) }
 }

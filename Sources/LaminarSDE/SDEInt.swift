@@ -2,9 +2,11 @@ import LaminarODE
 
 /// Statistics of the backward pass through an SDE solve, filled in once gradients are taken.
 public final class SDEBackwardStats: @unchecked Sendable {
+    /// Steps and evaluations of the backward solve (the adjoint's; zero for backprop).
     public internal(set) var stats = SDEStats()
     /// Set when the backward solve failed (its gradients are then NaN).
     public internal(set) var failure: String?
+    /// Empty statistics, filled in by the backward pass.
     public init() {}
 }
 
@@ -12,8 +14,11 @@ public final class SDEBackwardStats: @unchecked Sendable {
 public struct SDEIntResult<Scalar: TensorScalar> {
     /// The state at every output time (`states[0]` is `x0`).
     public var states: [Variable<Scalar>]
+    /// Steps and evaluations of the forward solve.
     public var stats: SDEStats
+    /// Statistics of the backward pass, filled in once gradients have been taken.
     public var backwardStats: SDEBackwardStats
+    /// The state at the last output time.
     public var final: Variable<Scalar> { states[states.count - 1] }
 }
 

@@ -2,6 +2,7 @@ import LaminarODE
 
 /// Scheme and step of an SDE solve.
 public struct SDEOptions: Sendable {
+    /// The integration scheme; its calculus must match the SDE's.
     public var scheme: SDEScheme
     /// Largest step size (> 0). Each interval between output times is cut into the fewest
     /// equal steps no larger than this, so every output time is a step boundary.
@@ -9,6 +10,7 @@ public struct SDEOptions: Sendable {
     /// Largest number of steps before ``SDEError/maxStepsExceeded(steps:)``.
     public var maxSteps: Int
 
+    /// Options of a fixed-step solve with `scheme`, steps no larger than `stepSize` and at most `maxSteps` of them.
     public init(scheme: SDEScheme = .eulerMaruyama, stepSize: Double, maxSteps: Int = 10_000_000) {
         self.scheme = scheme
         self.stepSize = stepSize
@@ -18,16 +20,20 @@ public struct SDEOptions: Sendable {
 
 /// Statistics of one SDE solve.
 public struct SDEStats: Sendable, Equatable, CustomStringConvertible {
+    /// Steps taken (all accepted: the schemes are fixed-step).
     public var steps = 0
-    /// Evaluations of the drift and of the diffusion (for the adjoint's backward pass: of
-    /// their vector–Jacobian products).
+    /// Evaluations of the drift `f` (or of its vector–Jacobian products in the adjoint's
+    /// backward pass).
     public var driftEvaluations = 0
+    /// Evaluations of the diffusion `g` (or of its vector–Jacobian products in the adjoint's backward pass).
     public var diffusionEvaluations = 0
     /// Brownian queries `W(t)`.
     public var brownianQueries = 0
 
+    /// Zero counts.
     public init() {}
 
+    /// Steps and evaluation counts on one line.
     public var description: String {
         "steps \(steps), drift evaluations \(driftEvaluations), diffusion evaluations \(diffusionEvaluations)"
     }
@@ -45,6 +51,7 @@ public enum SDEError: Error, CustomStringConvertible, Equatable {
     case brownianSpan(t: Double, t0: Double, t1: Double)
     case shapeMismatch(String)
 
+    /// What happened and what usually helps.
     public var description: String {
         switch self {
         case .invalidOptions(let s): return "invalid SDE solver options: \(s)"

@@ -11,7 +11,9 @@ public struct SampleQuality: Codable, Sendable {
     public var labelHistogram: [Double]
     /// Classes that received at least 1 % of the samples.
     public var coveredClasses: Int
+    /// Number of sample images scored.
     public var samples: Int
+    /// Number of reference images the sample features are compared with.
     public var referenceImages: Int
 
     /// Scores `samples` against `reference`, both images `[n, C·H·W]` of intensities in [0, 1]

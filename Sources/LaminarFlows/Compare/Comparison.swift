@@ -11,6 +11,7 @@ public enum ComparisonTask: Sendable, Equatable, CustomStringConvertible {
     /// Minimise the negative log-likelihood of fresh samples of a toy data set.
     case likelihood(ToyDataset)
 
+    /// `density` or `likelihood`, as in the comparison table.
     public var kind: String {
         switch self {
         case .density: return "density"
@@ -18,6 +19,7 @@ public enum ComparisonTask: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The target energy's or toy data set's name.
     public var target: String {
         switch self {
         case .density(let e): return e.rawValue
@@ -33,18 +35,24 @@ public enum ComparisonTask: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `"<kind> <target>"`, e.g. `density u1`.
     public var description: String { "\(kind) \(target)" }
 }
 
 /// Shared settings of every model in a comparison: same seed, optimizer and budget.
 public struct ComparisonSettings: Sendable {
+    /// Adam iterations per model.
     public var iterations: Int
+    /// Samples per iteration (model samples for density matching, data for likelihood).
     public var batchSize: Int
+    /// Adam's step size.
     public var learningRate: Double
+    /// Seed of the initial weights, the batches and the evaluation samples (the same for every model).
     public var seed: UInt64
     /// Samples used for the final KL or NLL estimate.
     public var evaluationSamples: Int
 
+    /// Settings with the given budget, batch, step size, seed and evaluation sample count.
     public init(iterations: Int = 1_000, batchSize: Int = 256, learningRate: Double = 1e-3, seed: UInt64 = 0, evaluationSamples: Int = 5_000) {
         self.iterations = iterations
         self.batchSize = batchSize
@@ -56,12 +64,15 @@ public struct ComparisonSettings: Sendable {
 
 /// One row of the comparison table.
 public struct ComparisonRow: Codable, Sendable {
+    /// `density` or `likelihood`.
     public var task: String
+    /// The target energy's or data set's name.
     public var target: String
     /// `planar`, `planar-cnf`, `realnvp`, `ffjord`, `resflow`.
     public var model: String
     /// Depth K (planar, residual flow), width M (planar CNF), 0 otherwise.
     public var size: Int
+    /// Trainable scalars of the model.
     public var parameters: Int
     /// Final KL(q‖p) (density) or test NLL (likelihood), nats, exact log-determinants.
     public var loss: Double

@@ -5,13 +5,16 @@ import LaminarODE
 /// that sampling cost can be traded for accuracy. Flow-matching fields with straight paths
 /// (condot, OT coupling, reflow) sample well with a few Euler or midpoint steps.
 public struct SamplingSolver: Sendable, Equatable {
+    /// The solver's name (a `Tableau` name: `dopri5`, `euler`, `rk4`, …).
     public var method: String
     /// Fixed-step methods: steps per block over [0, T].
     public var steps: Int?
-    /// Adaptive methods: tolerances (nil keeps the model's).
+    /// Adaptive methods: relative tolerance (nil keeps the model's).
     public var rtol: Double?
+    /// Adaptive methods: absolute tolerance (nil keeps the model's).
     public var atol: Double?
 
+    /// A sampling solver: `method` with `steps` per block (fixed-step) or `rtol`/`atol` (adaptive).
     public init(method: String, steps: Int? = nil, rtol: Double? = nil, atol: Double? = nil) {
         self.method = method
         self.steps = steps
@@ -80,9 +83,11 @@ extension ContinuousFlow {
 }
 
 extension FFJORD: ContinuousFlow {
+    /// The stacked blocks.
     public var continuousBlocks: [CNFBlock<Scalar>] { blocks }
 }
 
 extension MultiscaleCNF: ContinuousFlow {
+    /// Every block of every scale, in transport order.
     public var continuousBlocks: [CNFBlock<Scalar>] { allBlocks }
 }

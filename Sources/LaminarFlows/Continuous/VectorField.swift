@@ -30,20 +30,24 @@ public protocol CNFVectorField<Scalar>: AnyObject {
 }
 
 extension CNFVectorField {
+    /// Default: one evaluation of `f(t_i, z_i)` per row.
     public func callAsFunction(rowTimes t: Variable<Scalar>, _ z: Variable<Scalar>) -> Variable<Scalar> {
         rowByRow(t, z) { ti, zi in self(ti, zi) }
     }
 
+    /// Default: nil (the divergence comes from vector–Jacobian products).
     public func valueAndDivergence(_ t: Variable<Scalar>, _ z: Variable<Scalar>) -> (f: Variable<Scalar>, trace: Variable<Scalar>)? {
         nil
     }
 
+    /// Default: nil (the dynamics evaluate through the recorded graph).
     public func fusedDerivatives(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
     ) -> [Tensor<Scalar>]? {
         nil
     }
 
+    /// Default: nil (the adjoint's pullback goes through the recorded graph).
     public func fusedPullback(
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool,
         seeds: [Tensor<Scalar>], parameters: [Variable<Scalar>]

@@ -8,11 +8,13 @@ public struct PlanarFlowConfiguration: Codable, Sendable, Equatable {
     /// Number of planar layers K.
     public var depth: Int
 
+    /// Settings for d-dimensional data and K = `depth` layers.
     public init(dimension: Int, depth: Int = 8) {
         self.dimension = dimension
         self.depth = depth
     }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         guard dimension >= 1 else { throw FlowError.invalidConfiguration("dimension must be ≥ 1, got \(dimension)") }
         guard depth >= 1 else { throw FlowError.invalidConfiguration("planar depth K must be ≥ 1, got \(depth)") }
@@ -34,6 +36,7 @@ public struct PlanarFlowConfiguration: Codable, Sendable, Equatable {
 /// implicit-function gradient `dα = −(∂g/∂θ)/(∂g/∂α)`, so maximum-likelihood training gets
 /// correct gradients without differentiating through the iteration.
 public final class PlanarFlow<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: PlanarFlowConfiguration
     /// Per layer: `u` [1, d], `w` [1, d], `b` [1].
     let u: [Variable<Scalar>]
@@ -55,8 +58,10 @@ public final class PlanarFlow<Scalar: TensorScalar>: Flow {
         (self.u, self.w, self.b) = (u, w, b)
     }
 
+    /// The data dimension d.
     public var dimension: Int { configuration.dimension }
 
+    /// `layers.<k>.u`, `.w`, `.b` for each layer k, in order.
     public var namedParameters: [(String, Variable<Scalar>)] {
         (0..<configuration.depth).flatMap { i in
             [("layers.\(i).u", u[i]), ("layers.\(i).w", w[i]), ("layers.\(i).b", b[i])]
@@ -109,6 +114,7 @@ public final class PlanarFlow<Scalar: TensorScalar>: Flow {
         return FlowOutput(value: h, logDeterminant: logDet!)
     }
 
+    /// Mean negative log-likelihood of the batch `x` ([n, d]) in nats, through the Newton inversions.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
         let nll = -(try logProbability(x)).mean()
         return TrainingLoss(loss: nll, nll: Double(nll.value.scalar))

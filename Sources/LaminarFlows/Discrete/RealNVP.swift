@@ -14,6 +14,7 @@ public struct RealNVPConfiguration: Codable, Sendable, Equatable {
     /// first training batch.
     public var actnorm: Bool
 
+    /// Settings for d-dimensional data with `couplings` layers, coupling networks of widths `hidden`, and optional actnorm.
     public init(dimension: Int, couplings: Int = 8, hidden: [Int] = [64, 64], actnorm: Bool = false) {
         self.dimension = dimension
         self.couplings = couplings
@@ -21,6 +22,7 @@ public struct RealNVPConfiguration: Codable, Sendable, Equatable {
         self.actnorm = actnorm
     }
 
+    /// Throws ``FlowError/invalidConfiguration(_:)`` naming the first setting out of range.
     public func validate() throws {
         guard dimension >= 2 else {
             throw FlowError.invalidConfiguration("Real NVP needs data of dimension ≥ 2, got \(dimension)")
@@ -40,6 +42,7 @@ public struct RealNVPConfiguration: Codable, Sendable, Equatable {
 /// `s = σ ⊙ tanh(ŝ)` with a learned per-dimension `σ`. Both directions are closed form. The
 /// last layer of every network starts at zero, so a fresh model is the identity.
 public final class RealNVP<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: RealNVPConfiguration
     let masks: [Tensor<Scalar>]
     let nets: [Sequential<Scalar>]
@@ -47,6 +50,7 @@ public final class RealNVP<Scalar: TensorScalar>: Flow {
     let actnormBias: [Variable<Scalar>]
     let actnormLogScale: [Variable<Scalar>]
 
+    /// Builds the model (the identity map: every network's last layer is zero); throws when `configuration` is invalid.
     public init(_ configuration: RealNVPConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -76,8 +80,10 @@ public final class RealNVP<Scalar: TensorScalar>: Flow {
         (self.actnormBias, self.actnormLogScale) = (bias, logScale)
     }
 
+    /// The data dimension d.
     public var dimension: Int { configuration.dimension }
 
+    /// `couplings.<k>.net.…` and `couplings.<k>.scale` per layer, with `actnorm.<k>.bias` / `.log_scale` when enabled.
     public var namedParameters: [(String, Variable<Scalar>)] {
         (0..<configuration.couplings).flatMap { i -> [(String, Variable<Scalar>)] in
             var p = prefixed("couplings.\(i).net", nets[i].namedParameters) + [("couplings.\(i).scale", scales[i])]
@@ -162,6 +168,7 @@ public final class RealNVP<Scalar: TensorScalar>: Flow {
         }
     }
 
+    /// Mean negative log-likelihood of the batch `x` ([n, d]) in nats.
     public func trainingLoss(_ x: Variable<Scalar>, using rng: inout RandomGenerator) throws -> TrainingLoss<Scalar> {
         let nll = -(try logProbability(x)).mean()
         return TrainingLoss(loss: nll, nll: Double(nll.value.scalar))

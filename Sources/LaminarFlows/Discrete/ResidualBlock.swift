@@ -6,6 +6,7 @@ public enum ResidualFlowError: Error, CustomStringConvertible, Equatable {
     /// The fixed-point iteration of block `block` did not reach the tolerance.
     case inverseDidNotConverge(block: Int, iterations: Int, change: Double)
 
+    /// What failed and which flag usually helps.
     public var description: String {
         switch self {
         case .inverseDidNotConverge(let block, let iterations, let change):
@@ -23,9 +24,12 @@ public enum ResidualFlowError: Error, CustomStringConvertible, Equatable {
 /// gradient: with `wᵀ(I + ∂g/∂x) = x̄ᵀ` solved by the same kind of iteration, `ȳ = w` and
 /// `θ̄ = −wᵀ ∂g/∂θ` — no differentiation through the iterations.
 public final class ResidualBlock<Scalar: TensorScalar> {
+    /// The spectrally normalised layers of `g`, `d → h₁ → … → d`.
     public let layers: [SpectralLinear<Scalar>]
+    /// The LipSwish nonlinearity after each hidden layer.
     public let activations: [LipSwish<Scalar>]
 
+    /// A block on d-dimensional data with hidden widths `hidden`, every layer normalised to Lipschitz bound `lipschitz` (< 1).
     public init(dimension: Int, hidden: [Int], lipschitz: Double, using rng: inout RandomGenerator) {
         let widths = [dimension] + hidden + [dimension]
         layers = (0..<(widths.count - 1)).map {
@@ -34,6 +38,7 @@ public final class ResidualBlock<Scalar: TensorScalar> {
         activations = hidden.map { _ in LipSwish() }
     }
 
+    /// `layers.<k>.weight`, `.bias`, `.weight_u` and `activations.<k>.rho`.
     public var namedParameters: [(String, Variable<Scalar>)] {
         layers.enumerated().flatMap { i, l in l.namedParameters.map { ("layers.\(i).\($0.0)", $0.1) } }
             + activations.enumerated().map { ("activations.\($0.offset).rho", $0.element.rho) }

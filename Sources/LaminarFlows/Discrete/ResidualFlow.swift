@@ -21,9 +21,12 @@ import LaminarAutodiff
 /// ``trainingLoss(_:using:)`` and in ``inverse(_:)`` while a graph is recorded (density
 /// matching); evaluation never changes them.
 public final class ResidualFlow<Scalar: TensorScalar>: Flow {
+    /// The model's settings (stored in checkpoints).
     public let configuration: ResidualFlowConfiguration
+    /// The K residual blocks, data side first.
     public let blocks: [ResidualBlock<Scalar>]
 
+    /// Builds the model with fresh weights from `rng`; throws when `configuration` is invalid.
     public init(_ configuration: ResidualFlowConfiguration, using rng: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -34,8 +37,10 @@ public final class ResidualFlow<Scalar: TensorScalar>: Flow {
         }
     }
 
+    /// The data dimension d.
     public var dimension: Int { configuration.dimension }
 
+    /// `blocks.<k>.…` for every block, power-iteration vectors included.
     public var namedParameters: [(String, Variable<Scalar>)] {
         blocks.enumerated().flatMap { i, b in b.namedParameters.map { ("blocks.\(i).\($0.0)", $0.1) } }
     }

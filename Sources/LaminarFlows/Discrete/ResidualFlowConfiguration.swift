@@ -20,8 +20,9 @@ public struct ResidualFlowConfiguration: Codable, Sendable, Equatable {
     /// Traces in the power series: `exact` (d unit probes, default for d ≤ 8) or `hutchinson`
     /// (one Gaussian probe per block and step).
     public var trace: String
-    /// Fixed-point inversion: tolerance on max |x_{m+1} − x_m| and the iteration limit.
+    /// Fixed-point inversion: tolerance on max |x_{m+1} − x_m|.
     public var inverseTolerance: Double
+    /// Fixed-point inversion: the iteration limit before ``ResidualFlowError/inverseDidNotConverge(block:iterations:change:)``.
     public var inverseIterations: Int
 
     /// Names ``logDeterminant`` accepts.
@@ -29,6 +30,7 @@ public struct ResidualFlowConfiguration: Codable, Sendable, Equatable {
     /// Largest dimension for which the exact Jacobian (d probes, LU) is used by default.
     public static let exactDimensionLimit = 8
 
+    /// Settings for d-dimensional data; `trace` nil picks `exact` for d ≤ ``exactDimensionLimit``, else `hutchinson`.
     public init(
         dimension: Int, depth: Int = 8, hidden: [Int] = [64, 64], lipschitz: Double = 0.98, powerIterations: Int = 1,
         logDeterminant: String = "unbiased", terms: Int = 2, geometricP: Double = 0.5, trace: String? = nil,

@@ -12,7 +12,9 @@ import LaminarNN
 /// With `u` fixed, `σ = ‖Wᵀu‖ = uᵀ W v` for `v = Wᵀu / ‖Wᵀu‖`, and gradients pass through σ
 /// with `u`, `v` held constant.
 public final class SpectralLinear<Scalar: TensorScalar> {
+    /// The unnormalised weight W ([out, in]); the layer uses `W / max(1, σ/c)`.
     public let weight: Variable<Scalar>
+    /// The bias b ([out]).
     public let bias: Variable<Scalar>
     /// The left singular-vector estimate ([out], unit norm).
     public let u: Variable<Scalar>
@@ -30,6 +32,7 @@ public final class SpectralLinear<Scalar: TensorScalar> {
         powerIterate(50)
     }
 
+    /// `weight`, `bias` and the power-iteration vector `weight_u`.
     public var namedParameters: [(String, Variable<Scalar>)] {
         [("weight", weight), ("bias", bias), ("weight_u", u)]
     }
@@ -83,10 +86,12 @@ public final class LipSwish<Scalar: TensorScalar> {
     /// ρ, with β = softplus(ρ); starts at β = 1.
     public let rho: Variable<Scalar>
 
+    /// ρ = log(e − 1), so that β = softplus(ρ) = 1.
     public init() {
         rho = Variable(Tensor<Scalar>(shape: [1], scalars: [Scalar(Foundation.log(Foundation.exp(1.0) - 1))]), requiresGradient: true)
     }
 
+    /// `x · σ(βx) / 1.1`, elementwise.
     public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
         let beta = softplus(rho)
         return x * sigmoid(x * beta) * Scalar(1 / 1.1)

@@ -18,10 +18,12 @@ public struct ImagePreprocessing: Codable, Sendable, Equatable {
     /// Random horizontal flips (off by default).
     public var horizontalFlips: Bool
 
+    /// Preprocessing with the logit's `alpha`, the logit on or off, and optional horizontal flips.
     public init(alpha: Double = 1e-6, logit: Bool = true, horizontalFlips: Bool = false) {
         (self.alpha, self.logit, self.horizontalFlips) = (alpha, logit, horizontalFlips)
     }
 
+    /// Throws ``TrainingError/invalidOptions(_:)`` naming `--alpha` when α is outside [0, 0.5).
     public func validate() throws {
         guard alpha >= 0, alpha < 0.5, alpha.isFinite else {
             throw TrainingError.invalidOptions("--alpha must be in [0, 0.5), got \(alpha)")

@@ -11,8 +11,11 @@
 ///
 /// - Complexity: memory O(grid.count · count); a query O(log grid.count) on the grid.
 public final class StoredBrownianPath: BrownianMotion {
+    /// Shape of `W(t)` (one independent Brownian motion per element).
     public let shape: [Int]
+    /// Start of the span; `W(t0) = 0`.
     public let t0: Double
+    /// End of the span.
     public let t1: Double
     /// Ascending grid times.
     public let grid: [Double]
@@ -63,6 +66,7 @@ public final class StoredBrownianPath: BrownianMotion {
         values = sorted.flatMap { motion.value(at: $0) }
     }
 
+    /// `W(t) − W(t0)` (row-major, `shape`): a look-up on the grid, a Brownian bridge between grid points.
     public func value(at t: Double) -> [Double] {
         let n = count
         // Binary search for the cell [grid[k], grid[k+1]] holding t.

@@ -11,9 +11,13 @@
 ///   deepest common node). Memory: O(count · log₂((t1 − t0)/tolerance)), independent of the
 ///   number of queries or solver steps.
 public final class VirtualBrownianTree: BrownianMotion {
+    /// Shape of `W(t)` (one independent Brownian motion per element).
     public let shape: [Int]
+    /// Start of the span; `W(t0) = 0`.
     public let t0: Double
+    /// End of the span.
     public let t1: Double
+    /// The seed that determines the whole path.
     public let seed: UInt64
     /// Leaf width: the path is exact (in distribution) at dyadic points of `[t0, t1]` down to
     /// this resolution and linearly interpolated below it.
@@ -49,6 +53,7 @@ public final class VirtualBrownianTree: BrownianMotion {
     /// `W(t0)` of the sorted construction when t0 is the later end (nil otherwise).
     private let offset: [Double]?
 
+    /// `W(t) − W(t0)` (row-major, `shape`), rebuilt from the seed down the tree.
     public func value(at t: Double) -> [Double] {
         buffer.withUnsafeMutableBufferPointer { cursor.value(at: t, into: $0.baseAddress!) }
         guard let offset else { return buffer }

@@ -9,14 +9,18 @@ import Foundation
 /// The worked example of the SDE documentation: data from known (μ, σ), a fit from a wrong
 /// start, and the recovered parameters.
 public struct GBMFit {
-    /// Observation times (ascending, from 0) and the initial value of every path.
+    /// Observation times (ascending, from 0).
     public var times: [Double]
+    /// Initial value of every path (`X(0) = x0 > 0`).
     public var x0: Double
-    /// Model paths per iteration, and the scheme's step.
+    /// Model paths simulated per iteration.
     public var modelPaths: Int
+    /// Largest step of the midpoint scheme (in units of t).
     public var stepSize: Double
+    /// How gradients flow through the solves: backprop or the stochastic adjoint.
     public var gradient: SDEGradientMethod
 
+    /// A fit observed at `times` from `x0`, with `modelPaths` model paths per iteration, solved with steps of at most `stepSize`.
     public init(times: [Double], x0: Double = 1, modelPaths: Int = 256, stepSize: Double = 0.02, gradient: SDEGradientMethod = .backprop) {
         (self.times, self.x0, self.modelPaths, self.stepSize, self.gradient) = (times, x0, modelPaths, stepSize, gradient)
     }
@@ -45,9 +49,13 @@ public struct GBMFit {
 
     /// One fitted state per iteration: parameters and the loss before the update.
     public struct Step: Sendable {
+        /// The iteration (0-based) whose parameters these are.
         public var iteration: Int
+        /// The drift μ at this iteration.
         public var mu: Double
+        /// The volatility σ at this iteration.
         public var sigma: Double
+        /// The moment-matching loss at these parameters (before the update).
         public var loss: Double
     }
 

@@ -2,9 +2,11 @@ import LaminarODE
 
 /// States of an SDE solve at the requested times, and how the solve went.
 public struct SDESolution<Y> {
+    /// The output times, as requested.
     public var times: [Double]
     /// `states[k]` at `times[k]`; `states[0]` is the initial state.
     public var states: [Y]
+    /// Steps and evaluations of the solve.
     public var stats: SDEStats
 }
 

@@ -13,6 +13,7 @@ import LaminarODE
 /// diagonal or additive noise; with general non-commuting noise every scheme here is of strong
 /// order 0.5 (none samples Lévy areas).
 public struct SDEScheme: Sendable, Equatable, CustomStringConvertible {
+    /// How a step is computed.
     public enum Kind: Sendable, Equatable {
         /// A tableau on the Wong–Zakai field.
         case rungeKutta(Tableau)
@@ -20,15 +21,20 @@ public struct SDEScheme: Sendable, Equatable, CustomStringConvertible {
         case milstein
     }
 
+    /// Name on the command line and in checkpoints (`euler`, `milstein`, `midpoint`, `heun`, …).
     public let name: String
+    /// How a step is computed.
     public let kind: Kind
     /// The calculus whose solution the scheme converges to.
     public let calculus: SDECalculus
-    /// Strong order with diagonal noise, and with additive noise (g independent of X).
+    /// Strong order with diagonal noise.
     public let strongOrder: Double
+    /// Strong order with additive noise (g independent of X).
     public let additiveStrongOrder: Double
+    /// Weak order (convergence of expectations of smooth functions of X_T).
     public let weakOrder: Double
 
+    /// The scheme's ``name``.
     public var description: String { name }
 
     /// Euler–Maruyama (Maruyama 1955): Itô, strong order 0.5 (1.0 for additive noise), weak 1.

@@ -212,18 +212,12 @@ public final class ImageRealNVP<Scalar: TensorScalar>: Flow {
             throw FlowError.shapeMismatch(expected: [-1, dimension], found: z.shape, what: "Real NVP image base sample")
         }
         let n = z.shape[0]
-        let shapes = scaleShapes
-        let factoredSizes = MultiscaleReshape.factoredSizes(shapes)
-        var offset = factoredSizes.reduce(0, +)
-        let (cl, hl, wl) = shapes[stages.count - 1]
-        var state = z.slice(axis: 1, offset..<dimension).reshaped([n, cl, hl, wl])
+        let base = MultiscaleReshape.splitBase(z, shapes: scaleShapes)
+        var state = base.last
         var logDet = Variable(Tensor<Scalar>(zeros: [n]))
         for s in stride(from: stages.count - 1, through: 0, by: -1) {
-            let (c, h, w) = shapes[s]
             if s < stages.count - 1 {
-                offset -= factoredSizes[s]
-                let part = z.slice(axis: 1, offset..<(offset + factoredSizes[s])).reshaped([n, 4 * c / 2, h / 2, w / 2])
-                state = MultiscaleReshape.merge(state, part)
+                state = MultiscaleReshape.merge(state, base.factored[s])
                 for coupling in stages[s].after.reversed() {
                     let (x, ld) = coupling.inverse(state)
                     (state, logDet) = (x, logDet + ld)

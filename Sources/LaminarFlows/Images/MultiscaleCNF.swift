@@ -269,9 +269,8 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         }
         let n = z.shape[0]
         let shapes = scaleShapes
-        let factoredSizes = MultiscaleReshape.factoredSizes(shapes)
-        var offset = factoredSizes.reduce(0, +)
-        var h = z.slice(axis: 1, offset..<dimension)
+        let base = MultiscaleReshape.splitBase(z, shapes: shapes)
+        var h = base.last.reshaped([n, -1])
         var logDet: Variable<Scalar>? = nil
         var nfe = 0
         func run(_ blocks: [CNFBlock<Scalar>], _ input: Variable<Scalar>) throws -> Variable<Scalar> {
@@ -294,11 +293,9 @@ public final class MultiscaleCNF<Scalar: TensorScalar>: Flow {
         for s in stride(from: stages.count - 1, through: 0, by: -1) {
             let (c, height, width) = shapes[s]
             if s < stages.count - 1 {
-                offset -= factoredSizes[s]
                 let c4 = 4 * c
-                let part = z.slice(axis: 1, offset..<(offset + factoredSizes[s])).reshaped([n, c4 / 2, height / 2, width / 2])
                 let continuing = h.reshaped([n, c4 - c4 / 2, height / 2, width / 2])
-                h = try run(stages[s].after, MultiscaleReshape.merge(continuing, part).reshaped([n, -1]))
+                h = try run(stages[s].after, MultiscaleReshape.merge(continuing, base.factored[s]).reshaped([n, -1]))
                 h = MultiscaleReshape.unsqueeze(h.reshaped([n, c4, height / 2, width / 2])).reshaped([n, -1])
             }
             h = try run(stages[s].before, h)

@@ -38,9 +38,21 @@ public enum MultiscaleReshape {
         return out
     }
 
-    /// Sizes of the parts factored out after each scale but the last, in forward order.
-    public static func factoredSizes(_ shapes: [(Int, Int, Int)]) -> [Int] {
-        shapes.dropLast().map { c, h, w in (4 * c / 2) * (h / 2) * (w / 2) }
+    /// Splits base vectors `z` ([n, D]), laid out as the parts factored out after each scale in
+    /// forward order followed by the last scale's output: the part of scale `s` entered with
+    /// `shapes[s] = (C, H, W)` as `[n, ⌊4C/2⌋, H/2, W/2]` (none for the last scale), and the
+    /// last scale's output as `[n, C, H, W]` of `shapes.last`.
+    public static func splitBase<S>(_ z: Variable<S>, shapes: [(Int, Int, Int)]) -> (factored: [Variable<S>], last: Variable<S>) {
+        let n = z.shape[0]
+        var offset = 0
+        var factored: [Variable<S>] = []
+        for (c, h, w) in shapes.dropLast() {
+            let size = (4 * c / 2) * (h / 2) * (w / 2)
+            factored.append(z.slice(axis: 1, offset..<(offset + size)).reshaped([n, 4 * c / 2, h / 2, w / 2]))
+            offset += size
+        }
+        let (c, h, w) = shapes[shapes.count - 1]
+        return (factored, z.slice(axis: 1, offset..<z.shape[1]).reshaped([n, c, h, w]))
     }
 
     /// The inverse of ``factorOut(_:kept:)``.

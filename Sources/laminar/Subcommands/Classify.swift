@@ -99,14 +99,7 @@ struct ClassifyTrain: ParsableCommand {
             model: net,
             options: ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
             data: splits.train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
-        let checkpointPath = trainer.checkpointURL.path
-        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
-        if resume {
-            guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
-            try trainer.resume()
-        } else if exists {
-            throw LaminarCLIError("\(out) already holds a run; pass --resume to continue it or choose another --out")
-        }
+        try trainer.start(resume: resume)
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
         note("laminar classify train: \(model) (\(parameters) parameters) on \(splits.train.count) images of \(images.data), \(trainer.totalIterations) iterations")
         let bar = ProgressBar(total: trainer.totalIterations, startIteration: trainer.iteration, logEvery: 20)

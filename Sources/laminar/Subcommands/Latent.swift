@@ -169,14 +169,7 @@ struct LatentTrain: ParsableCommand {
             model: net,
             options: LatentTrainingOptions(iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
             data: train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
-        let checkpointPath = trainer.checkpointURL.path
-        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
-        if resume {
-            guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
-            try trainer.resume()
-        } else if exists {
-            throw LaminarCLIError("\(out) already holds a run; pass --resume to continue it or choose another --out")
-        }
+        try trainer.start(resume: resume)
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
         note("laminar latent train: \(model)\(poisson ? " + Poisson process" : "") (\(parameters) parameters) on \(train.count) series, \(iters) iterations")
         let bar = ProgressBar(total: iters, startIteration: trainer.iteration, logEvery: 50)
@@ -276,14 +269,5 @@ struct LatentPlot: ParsableCommand {
         let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals, samplePaths: samples)
         try PNG.write(image, to: out)
         note("wrote \(out)")
-    }
-}
-
-extension LatentRecord {
-    /// The records of a `metrics.jsonl` file.
-    static func read(from url: URL) throws -> [LatentRecord] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-        let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).filter { !$0.isEmpty }.map { try decoder.decode(LatentRecord.self, from: Data($0)) }
     }
 }

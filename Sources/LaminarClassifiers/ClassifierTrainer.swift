@@ -33,13 +33,6 @@ public struct ClassifierRecord: TrainingRecord {
     public var nfe_backward_mean: Double?
 }
 
-extension ClassifierRecord {
-    /// The records of a `metrics.jsonl` file (one JSON object per line).
-    public static func read(from url: URL) throws -> [ClassifierRecord] {
-        try MetricsLog.read(ClassifierRecord.self, from: url)
-    }
-}
-
 /// Training settings of `laminar classify train`: the run's length in epochs, the rest as in
 /// ``TrainingOptions`` (no weight decay, no warm-up).
 public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {

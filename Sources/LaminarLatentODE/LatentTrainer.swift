@@ -31,13 +31,6 @@ public struct LatentRecord: TrainingRecord {
     public var nfe_backward_mean: Double?
 }
 
-extension LatentRecord {
-    /// The records of a `metrics.jsonl` file (one JSON object per line).
-    public static func read(from url: URL) throws -> [LatentRecord] {
-        try MetricsLog.read(LatentRecord.self, from: url)
-    }
-}
-
 /// Iterations, batches and optimisation of a latent run (no weight decay, no warm-up).
 public struct LatentTrainingOptions: Codable, Sendable, Equatable {
     /// Total iterations (counting those before a resume).

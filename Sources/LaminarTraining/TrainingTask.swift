@@ -1,3 +1,4 @@
+import Foundation
 import LaminarAutodiff
 import LaminarNN
 import LaminarTensor
@@ -46,6 +47,11 @@ extension TrainingTask {
 public protocol TrainingRecord: Codable, Sendable {
     /// The 1-based iteration.
     var iteration: Int { get }
+}
+
+extension TrainingRecord {
+    /// The records of a `metrics.jsonl` file (one JSON object per line); none when it is absent.
+    public static func read(from url: URL) throws -> [Self] { try MetricsLog.read(Self.self, from: url) }
 }
 
 /// What a task's ``TrainingTask/step(_:)`` is given.

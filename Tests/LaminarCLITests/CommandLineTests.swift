@@ -282,6 +282,28 @@ struct CLI {
         }
     }
 
+    /// The shared training loop gives classify and latent runs the time budget of `train`: a
+    /// clean stop with a checkpoint, then the scores.
+    @Test func classifyAndLatentRunsStopAtTheTimeBudget() throws {
+        let dir = try CLI.temporaryDirectory()
+        let latent = try CLI.run([
+            "latent", "train", "--series", "8", "--points", "6", "--test-series", "2", "--batch", "4", "--iters", "1000000",
+            "--rtol", "1e-3", "--atol", "1e-3", "--time-budget", "1s", "--out", "\(dir)/latent",
+        ])
+        #expect(latent.status == 0 && latent.stderr.contains("time budget reached") && latent.stdout.contains("RMSE"), "\(latent.stderr)")
+        let images = try CLI.tinyImages(in: dir)
+        let classify = try CLI.run([
+            "classify", "train", "--data", images, "--channels", "2", "--batch", "8", "--epochs", "100000",
+            "--time-budget", "1s", "--out", "\(dir)/classify",
+        ])
+        #expect(classify.status == 0 && classify.stderr.contains("time budget reached") && classify.stdout.contains("test accuracy:"),
+                "\(classify.stderr)")
+        for run in ["latent", "classify"] {
+            let stored = try Checkpoint<Float>.load(from: URL(fileURLWithPath: "\(dir)/\(run)/checkpoint.safetensors")).metadata
+            #expect(Double(stored["elapsed_seconds"] ?? "") ?? 0 >= 1, "\(run)")
+        }
+    }
+
     /// `latent train | evaluate | plot` on a few spirals and on a user CSV; resume; errors.
     @Test func latentTrainResumeEvaluateAndPlot() throws {
         let dir = try CLI.temporaryDirectory()

@@ -96,7 +96,7 @@ final class RegressionTask: TrainingTask {
         #expect(!FileManager.default.fileExists(atPath: stale.path))
         try second.train()
         #expect(second.task.weight.value == whole.task.weight.value)
-        let records = try MetricsLog.read(RegressionTask.Record.self, from: second.directory.metricsURL)
+        let records = try RegressionTask.Record.read(from: second.directory.metricsURL)
         #expect(records.map(\.iteration) == Array(1...25))
     }
 

@@ -97,6 +97,7 @@ struct ClassifyTrain: ParsableCommand {
     /// On `--resume`: the stored configuration and data, after checking the flags given again.
     private func storedRun(_ stored: ResumedCheckpoint) throws -> (ClassifierConfiguration, ImageDataSource) {
         let configuration = try stored.configuration(ClassifierConfiguration.self)
+        stored.noteMissingSettings(["--batch", "--limit"])
         try stored.check("--model", given: model, stored: configuration.architecture.rawValue)
         try stored.check("--channels", given: channels.map(String.init), stored: String(configuration.channels))
         try stored.check("--rk-steps", given: rkSteps.map(String.init), stored: String(configuration.rkSteps))
@@ -104,7 +105,7 @@ struct ClassifyTrain: ParsableCommand {
         try stored.check("--tol", given: deprecatedTolerance.map { "\($0)" }, stored: "\(configuration.solve.rtol)")
         try stored.check("--batch", given: batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
         try stored.check("--seed", given: runtime.seed.map(String.init), stored: stored.seed.map(String.init))
-        guard let data = ImageDataSource(metadata: stored.metadata) else {
+        guard var data = ImageDataSource(metadata: stored.metadata) else {
             throw LaminarCLIError("cannot resume: \(stored.path) does not record its training data")
         }
         if let given = images.data {
@@ -113,7 +114,11 @@ struct ClassifyTrain: ParsableCommand {
         } else if let directory = images.dataDirectory {
             try stored.check("--data-dir", given: directory, stored: data.dataDirectory ?? "(default)")
         }
-        try stored.check("--limit", given: images.limit.map(String.init), stored: data.limit.map(String.init) ?? "(all)")
+        if stored.training == nil {
+            data.limit = images.limit  // not recorded by older checkpoints
+        } else {
+            try stored.check("--limit", given: images.limit.map(String.init), stored: data.limit.map(String.init) ?? "(all)")
+        }
         return (configuration, data)
     }
 

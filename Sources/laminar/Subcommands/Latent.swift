@@ -165,6 +165,7 @@ struct LatentTrain: ParsableCommand {
     /// On `--resume`: the stored configuration and data, after checking the flags given again.
     private func storedRun(_ stored: ResumedCheckpoint) throws -> (LatentConfiguration, LatentDataSpec) {
         let c = try stored.configuration(LatentConfiguration.self)
+        stored.noteMissingSettings(["--batch"])
         guard let json = stored.metadata[RunCheckpointKey.data],
               let d = try? JSONDecoder().decode(LatentDataSpec.self, from: Data(json.utf8)) else {
             throw LaminarCLIError("cannot resume: \(stored.path) does not record its training data")

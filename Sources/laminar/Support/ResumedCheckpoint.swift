@@ -41,6 +41,13 @@ struct ResumedCheckpoint {
         metadata[RunCheckpointKey.training].flatMap { try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8)) }
     }
 
+    /// Says once that a checkpoint written before the training options were stored cannot
+    /// supply `flags`: they take the values given now, or their defaults.
+    func noteMissingSettings(_ flags: [String]) {
+        guard training == nil else { return }
+        note("\(path) predates stored training settings: \(flags.joined(separator: ", ")) are taken from the command line or their defaults; give the original run's values")
+    }
+
     /// The run's seed.
     var seed: UInt64? { training?.seed ?? metadata[RunCheckpointKey.seed].flatMap { UInt64($0) } }
 

@@ -91,7 +91,7 @@ public func imageBatch<S: TensorScalar>(_ data: ImageDataset, indices: [Int]) ->
 ///
 /// Data parallel (``parallel`` over several ranks): each rank classifies its ``BatchShard`` of
 /// the global batch.
-public final class ClassifierTrainer {
+public final class ClassifierTrainer: ModelTrainer {
     /// The classifier being trained.
     public let model: ImageClassifier<Float>
     /// Training settings.
@@ -116,33 +116,8 @@ public final class ClassifierTrainer {
             options: options.trainingOptions(trainingImages: data.count), directory: directory, parallel: parallel)
     }
 
-    /// The run directory.
-    public var directory: URL { run.directory.url }
-    /// The ranks this run is spread over (one process by default).
-    public var parallel: DataParallel<Float> { run.parallel }
-    /// Iterations completed.
-    public var iteration: Int { run.iteration }
-    /// `checkpoint.safetensors` of the run directory.
-    public var checkpointURL: URL { run.directory.checkpointURL }
-    /// `metrics.jsonl` of the run directory.
-    public var metricsURL: URL { run.directory.metricsURL }
     /// Iterations of the whole run.
     public var totalIterations: Int { run.options.iterations }
-
-    /// Writes the checkpoint atomically (rank 0 only).
-    public func saveCheckpoint() throws { try run.saveCheckpoint() }
-
-    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
-    public func resume() throws { try run.resume() }
-
-    /// Starts a fresh run or continues the directory's; see ``TrainingRun/start(resume:)``.
-    public func start(resume: Bool) throws { try run.start(resume: resume) }
-
-    /// Trains to ``totalIterations`` or the time budget; `shouldStop` is polled between
-    /// iterations (signals).
-    public func train(shouldStop: () -> Bool = { false }, progress: (ClassifierRecord) -> Void = { _ in }) throws {
-        try run.train(shouldStop: shouldStop, progress: progress)
-    }
 }
 
 /// A classifier's training step for ``TrainingRun``: the images of `(seed, iteration)`, the

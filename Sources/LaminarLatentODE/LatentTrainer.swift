@@ -73,7 +73,7 @@ public struct LatentTrainingOptions: Codable, Sendable, Equatable {
 ///
 /// Data parallel (``parallel`` over several ranks): each rank fits its ``BatchShard`` of the
 /// global batch's series with the matching rows of the global batch's reparameterisation noise.
-public final class LatentTrainer {
+public final class LatentTrainer: ModelTrainer {
     /// The model being trained.
     public let model: any SeriesModel<Float>
     /// Training settings.
@@ -96,31 +96,6 @@ public final class LatentTrainer {
         run = try TrainingRun(
             task: LatentTrainingTask(model: model, data: data, metadata: metadata), options: options.trainingOptions,
             directory: directory, parallel: parallel)
-    }
-
-    /// The run directory.
-    public var directory: URL { run.directory.url }
-    /// The ranks this run is spread over (one process by default).
-    public var parallel: DataParallel<Float> { run.parallel }
-    /// Iterations completed.
-    public var iteration: Int { run.iteration }
-    /// `checkpoint.safetensors` of the run directory.
-    public var checkpointURL: URL { run.directory.checkpointURL }
-    /// `metrics.jsonl` of the run directory.
-    public var metricsURL: URL { run.directory.metricsURL }
-
-    /// Writes the checkpoint atomically (rank 0 only).
-    public func saveCheckpoint() throws { try run.saveCheckpoint() }
-
-    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
-    public func resume() throws { try run.resume() }
-
-    /// Starts a fresh run or continues the directory's; see ``TrainingRun/start(resume:)``.
-    public func start(resume: Bool) throws { try run.start(resume: resume) }
-
-    /// Trains to `options.iterations` or the time budget; `shouldStop` is polled between iterations.
-    public func train(shouldStop: () -> Bool = { false }, progress: (LatentRecord) -> Void = { _ in }) throws {
-        try run.train(shouldStop: shouldStop, progress: progress)
     }
 }
 

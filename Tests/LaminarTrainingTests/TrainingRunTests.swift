@@ -164,3 +164,31 @@ final class RegressionTask: TrainingTask {
         #expect { try TrainingOptions(timeBudget: 0).validate() } throws: { "\($0)".contains("--time-budget") }
     }
 }
+
+/// A model's trainer needs only its run: the lifecycle comes from ``ModelTrainer``.
+final class RegressionTrainer: ModelTrainer {
+    let run: TrainingRun<RegressionTask>
+    init(directory: URL, iterations: Int) throws {
+        run = try TrainingRun(
+            task: RegressionTask(),
+            options: TrainingOptions(iterations: iterations, batchSize: 8, learningRate: 0.05, weightDecay: 0, checkpointEvery: 3),
+            directory: directory)
+    }
+}
+
+@Suite struct ModelTrainerTests {
+    @Test func aTrainerExposesItsRunsLifecycle() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("model-trainer-\(UUID().uuidString)")
+        let first = try RegressionTrainer(directory: dir, iterations: 4)
+        try first.start(resume: false)
+        var seen: [Int] = []
+        try first.train(progress: { seen.append($0.iteration) })
+        #expect(seen == [1, 2, 3, 4] && first.iteration == 4 && !first.stoppedAtTimeBudget)
+        #expect(first.directory == dir && FileManager.default.fileExists(atPath: first.checkpointURL.path))
+        let second = try RegressionTrainer(directory: dir, iterations: 6)
+        try second.start(resume: true)
+        #expect(second.iteration == 4)
+        try second.train()
+        #expect(try RegressionTask.Record.read(from: second.metricsURL).map(\.iteration) == Array(1...6))
+    }
+}

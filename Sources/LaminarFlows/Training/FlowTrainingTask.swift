@@ -6,14 +6,18 @@ import LaminarTraining
 /// A flow's training step for ``TrainingRun``: the batch of `(seed, iteration)`, the objective's
 /// loss on this rank's rows with its estimator noise, the gradients, and the record fields
 /// (NLL, regularizers, end time, bits/dim on images).
-final class FlowTrainingTask<F: Flow>: TrainingTask {
-    typealias Scalar = F.Scalar
-    typealias Record = IterationRecord
+public final class FlowTrainingTask<F: Flow>: TrainingTask {
+    /// The flow's scalar.
+    public typealias Scalar = F.Scalar
 
-    let flow: F
-    let source: BatchSource<F.Scalar>
-    let objective: any TrainingObjective<F.Scalar>
-    let checkpointMetadata: [String: String]
+    /// The model being trained.
+    public let flow: F
+    /// Where the batches come from.
+    public let source: BatchSource<F.Scalar>
+    /// What each step minimises.
+    public let objective: any TrainingObjective<F.Scalar>
+    /// Model, configuration, data and objective, for the checkpoint.
+    public let checkpointMetadata: [String: String]
     /// The last step's regularizer names (their means follow the loss and the NLL) and the mean
     /// log-determinant of its preprocessing.
     private var regularizerNames: [String] = []
@@ -23,13 +27,16 @@ final class FlowTrainingTask<F: Flow>: TrainingTask {
         (self.flow, self.source, self.objective, self.checkpointMetadata) = (flow, source, objective, metadata)
     }
 
-    var namedParameters: [(String, Variable<F.Scalar>)] { flow.namedParameters }
+    /// The flow's parameters.
+    public var namedParameters: [(String, Variable<F.Scalar>)] { flow.namedParameters }
 
-    func prepare(options: TrainingOptions) throws {
+    /// Data-dependent initialisation on the first batch.
+    public func prepare(options: TrainingOptions) throws {
         try flow.prepare(source.batch(iteration: 1, size: options.batchSize, seed: options.seed))
     }
 
-    func step(_ context: StepContext<F.Scalar>) throws -> TaskStep<F.Scalar> {
+    /// The objective on this rank's rows of the iteration's batch.
+    public func step(_ context: StepContext<F.Scalar>) throws -> TaskStep<F.Scalar> {
         let i = context.iteration, options = context.options
         let (batch, logDeterminant) = source.batchWithLogDeterminant(iteration: i, size: options.batchSize, seed: options.seed)
         preprocessingLogDeterminant = logDeterminant
@@ -56,7 +63,8 @@ final class FlowTrainingTask<F: Flow>: TrainingTask {
             forwardNFE: loss.nfeForward, backwardNFE: loss.nfeBackward)
     }
 
-    func record(_ s: StepSummary) -> IterationRecord {
+    /// The record of a completed iteration.
+    public func record(_ s: StepSummary) -> IterationRecord {
         let nll = s.means[1]
         let regularizers = Dictionary(uniqueKeysWithValues: zip(regularizerNames, s.means.dropFirst(2)))
         var record = IterationRecord(

@@ -10,21 +10,19 @@ import LaminarNN
 ///
 /// Data parallel (``parallel`` over several ranks): every rank draws iteration `i`'s global
 /// batch and noise and computes its ``BatchShard`` of it.
-public final class FlowTrainer<F: Flow> {
+public final class FlowTrainer<F: Flow>: ModelTrainer {
     /// The model being trained.
     public let flow: F
     /// Optimisation settings.
     public var options: TrainingOptions { run.options }
     /// Where the batches come from.
     public let source: BatchSource<F.Scalar>
-    /// Run directory: `metrics.jsonl`, `checkpoint.safetensors`.
-    public var directory: URL { run.directory.url }
     /// Extra metadata stored in every checkpoint (model configuration JSON, data name …).
     public let metadata: [String: String]
     /// What each step minimises: ``MaximumLikelihood`` or ``FlowMatching``.
     public let objective: any TrainingObjective<F.Scalar>
     /// The loop that runs the flow's steps.
-    let run: TrainingRun<FlowTrainingTask<F>>
+    public let run: TrainingRun<FlowTrainingTask<F>>
 
     /// A trainer of `flow` on `source` writing to `directory`; nothing is read or written yet.
     /// - Throws: ``TrainingError/invalidOptions(_:)`` naming the flag of an option out of range.
@@ -40,32 +38,6 @@ public final class FlowTrainer<F: Flow> {
             options: options, directory: directory, parallel: parallel)
     }
 
-    /// The ranks this run is spread over (one process by default).
-    public var parallel: DataParallel<F.Scalar> { run.parallel }
-    /// Iterations completed.
-    public var iteration: Int { run.iteration }
-    /// Wall-clock seconds of training so far, across resumes (for `timeBudget`).
-    public var elapsedSeconds: Double { run.elapsedSeconds }
-    /// Whether the last `train` call ended at the time budget rather than the iteration count.
-    public var stoppedAtTimeBudget: Bool { run.stoppedAtTimeBudget }
-    /// `checkpoint.safetensors` of the run directory.
-    public var checkpointURL: URL { run.directory.checkpointURL }
-    /// `metrics.jsonl` of the run directory.
-    public var metricsURL: URL { run.directory.metricsURL }
-
-    /// Loads the run's checkpoint (parameters, optimizer state, counters) and cuts the metrics
-    /// file back to the checkpointed iteration; see ``TrainingRun/resume()``.
-    public func resume() throws { try run.resume() }
-
-    /// Writes the checkpoint atomically (rank 0 only).
-    public func saveCheckpoint() throws { try run.saveCheckpoint() }
-
     /// The learning rate at `iteration` (1-based): warm-up, then constant.
     func learningRate(at iteration: Int) -> Double { run.learningRate(at: iteration) }
-
-    /// Runs until `options.iterations` or the time budget; see
-    /// ``TrainingRun/train(shouldStop:progress:)``.
-    public func train(shouldStop: () -> Bool = { false }, progress: (IterationRecord) -> Void = { _ in }) throws {
-        try run.train(shouldStop: shouldStop, progress: progress)
-    }
 }

@@ -71,7 +71,7 @@ test-debug: deps
 # are sandboxed (macOS). Links between modules' pages are written as code voice: docc does not
 # resolve symbol links into the other modules' archives (toolchain 6.3, plugin 1.5.0).
 DOCS_OUT      ?= .build/docs
-DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
+DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarTraining LaminarData LaminarImaging \
                 LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
 docs: deps
 	@mkdir -p $(DOCS_OUT)

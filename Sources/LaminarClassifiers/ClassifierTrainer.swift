@@ -34,7 +34,7 @@ public struct ClassifierRecord: TrainingRecord {
 }
 
 /// Training settings of `laminar classify train`: the run's length in epochs, the rest as in
-/// ``TrainingOptions`` (no weight decay, no warm-up).
+/// `TrainingOptions` (no weight decay, no warm-up).
 public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {
     /// Training epochs (fractions allowed).
     public var epochs: Double
@@ -87,9 +87,9 @@ public func imageBatch<S: TensorScalar>(_ data: ImageDataset, indices: [Int]) ->
 
 /// Cross-entropy training of an ``ImageClassifier`` with Adam: the classifier's step (batches
 /// that depend only on `(seed, iteration)`, loss, accuracy, NFE) run by the shared
-/// ``TrainingRun`` loop, which owns checkpoints, metrics, budgets, signals, ranks and exact resume.
+/// `TrainingRun` loop, which owns checkpoints, metrics, budgets, signals, ranks and exact resume.
 ///
-/// Data parallel (``parallel`` over several ranks): each rank classifies its ``BatchShard`` of
+/// Data parallel (``parallel`` over several ranks): each rank classifies its `BatchShard` of
 /// the global batch.
 public final class ClassifierTrainer: ModelTrainer {
     /// The classifier being trained.
@@ -120,7 +120,7 @@ public final class ClassifierTrainer: ModelTrainer {
     public var totalIterations: Int { run.options.iterations }
 }
 
-/// A classifier's training step for ``TrainingRun``: the images of `(seed, iteration)`, the
+/// A classifier's training step for `TrainingRun`: the images of `(seed, iteration)`, the
 /// cross-entropy on this rank's share, accuracy and NFE.
 public final class ClassifierTrainingTask: TrainingTask {
     /// The classifier being trained.

@@ -68,10 +68,10 @@ public struct LatentTrainingOptions: Codable, Sendable, Equatable {
 }
 
 /// Trains a ``SeriesModel`` with Adam: the model's step (random batches that depend only on
-/// `(seed, iteration)`, the ELBO) run by the shared ``TrainingRun`` loop, which owns
+/// `(seed, iteration)`, the ELBO) run by the shared `TrainingRun` loop, which owns
 /// checkpoints, metrics, budgets, signals, ranks and exact resume.
 ///
-/// Data parallel (``parallel`` over several ranks): each rank fits its ``BatchShard`` of the
+/// Data parallel (``parallel`` over several ranks): each rank fits its `BatchShard` of the
 /// global batch's series with the matching rows of the global batch's reparameterisation noise.
 public final class LatentTrainer: ModelTrainer {
     /// The model being trained.
@@ -99,7 +99,7 @@ public final class LatentTrainer: ModelTrainer {
     }
 }
 
-/// A latent model's training step for ``TrainingRun``: the series and noise of
+/// A latent model's training step for `TrainingRun`: the series and noise of
 /// `(seed, iteration)`, the ELBO terms of this rank's share, NFE.
 public final class LatentTrainingTask: TrainingTask {
     /// The model being trained.

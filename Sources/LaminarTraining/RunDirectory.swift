@@ -10,7 +10,7 @@ import LaminarNN
 /// - `metrics.jsonl`: one record per iteration (``MetricsLog``);
 /// - `summary.json`: what the run measured, written at its end (``writeSummary(_:)``).
 ///
-/// Every file is replaced atomically (``AtomicFile``): a kill leaves the old file or the new one.
+/// Every file is replaced atomically (`AtomicFile`): a kill leaves the old file or the new one.
 public struct RunDirectory: Sendable, Equatable {
     /// The directory (`--out`).
     public let url: URL

@@ -12,7 +12,7 @@ import LaminarTensor
 /// holds the parameters, the optimizer state and the run's counters, so an interrupted and
 /// resumed run follows the uninterrupted one bit for bit.
 ///
-/// Data parallel (``parallel`` over several ranks): every rank computes its ``BatchShard`` of
+/// Data parallel (``parallel`` over several ranks): every rank computes its `BatchShard` of
 /// the global batch; gradients, the step's means and every rank's NFE meet in one all-reduce;
 /// stop decisions are or-ed over the ranks so that every rank stops at the same iteration; only
 /// rank 0 writes the run directory. A checkpoint holds nothing rank-specific, so it resumes under

@@ -60,7 +60,7 @@ public struct StepContext<Scalar: TensorScalar> {
     public let iteration: Int
     /// The run's options (batch size, seed, NFE budget).
     public let options: TrainingOptions
-    /// The ranks of the run; ``DataParallel/shard(globalCount:)`` gives this rank's rows.
+    /// The ranks of the run; `DataParallel/shard(globalCount:)` gives this rank's rows.
     public let parallel: DataParallel<Scalar>
 
     /// Whether the step may skip its backward pass (returning zero gradients): its loss is not

@@ -3,7 +3,7 @@ import LaminarAutodiff
 import LaminarNN
 import LaminarTraining
 
-/// A flow's training step for ``TrainingRun``: the batch of `(seed, iteration)`, the objective's
+/// A flow's training step for `TrainingRun`: the batch of `(seed, iteration)`, the objective's
 /// loss on this rank's rows with its estimator noise, the gradients, and the record fields
 /// (NLL, regularizers, end time, bits/dim on images).
 public final class FlowTrainingTask<F: Flow>: TrainingTask {

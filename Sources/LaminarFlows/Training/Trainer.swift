@@ -5,11 +5,11 @@ import LaminarNN
 
 /// Training of any ``Flow`` on a ``TrainingObjective`` (maximum likelihood by default): the
 /// flow's step (batches of `(seed, iteration)`, the objective, its record fields) run by the
-/// shared ``TrainingRun`` loop, which owns checkpoints, metrics, budgets, divergence, signals,
+/// shared `TrainingRun` loop, which owns checkpoints, metrics, budgets, divergence, signals,
 /// ranks and exact resume.
 ///
 /// Data parallel (``parallel`` over several ranks): every rank draws iteration `i`'s global
-/// batch and noise and computes its ``BatchShard`` of it.
+/// batch and noise and computes its `BatchShard` of it.
 public final class FlowTrainer<F: Flow>: ModelTrainer {
     /// The model being trained.
     public let flow: F
@@ -25,7 +25,7 @@ public final class FlowTrainer<F: Flow>: ModelTrainer {
     public let run: TrainingRun<FlowTrainingTask<F>>
 
     /// A trainer of `flow` on `source` writing to `directory`; nothing is read or written yet.
-    /// - Throws: ``TrainingError/invalidOptions(_:)`` naming the flag of an option out of range.
+    /// - Throws: `TrainingError/invalidOptions(_:)` naming the flag of an option out of range.
     public init(
         flow: F, options: TrainingOptions, source: BatchSource<F.Scalar>, directory: URL,
         metadata: [String: String], objective: (any TrainingObjective<F.Scalar>)? = nil,

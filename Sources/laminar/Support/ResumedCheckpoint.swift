@@ -45,7 +45,7 @@ struct ResumedCheckpoint {
     /// supply `flags`: they take the values given now, or their defaults.
     func noteMissingSettings(_ flags: [String]) {
         guard training == nil else { return }
-        note("\(path) predates stored training settings: \(flags.joined(separator: ", ")) are taken from the command line or their defaults; give the original run's values")
+        note("\(path) predates stored training settings: \(flags.joined(separator: " and ")) \(flags.count == 1 ? "is" : "are") taken from the command line or the default; give the original run's values")
     }
 
     /// The run's seed.

@@ -73,7 +73,7 @@ test-debug: deps
 # `Scripts/check-doc-comments` runs first: it counts the public declarations without a `///`
 # comment per module and fails when a module it lists as fully documented has one.
 DOCS_OUT      ?= .build/docs
-DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarData LaminarImaging \
+DOCS_MODULES  = LaminarTensor LaminarAutodiff LaminarODE LaminarNN LaminarTraining LaminarData LaminarImaging \
                 LaminarSDE LaminarDistributed LaminarFlows LaminarClassifiers LaminarLatentODE Laminar
 docs: deps
 	Scripts/check-doc-comments

@@ -58,22 +58,26 @@ let package = Package(
         .target(name: "LaminarODE", dependencies: ["LaminarTensor", "LaminarAutodiff"]),
         .target(name: "LaminarDistributed", dependencies: ["CMPI"]),
         .target(name: "LaminarNN", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarDistributed"]),
+        // One training lifecycle (task protocol, loop, run directory) for every model.
+        .target(
+            name: "LaminarTraining",
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarNN", "LaminarDistributed"]),
         .target(name: "LaminarSDE", dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE"]),
         .target(name: "LaminarData", dependencies: ["LaminarTensor", "CZlib"]),
         .target(name: "LaminarImaging", dependencies: ["CPNG"]),
         .target(
             name: "LaminarFlows",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed", "LaminarTraining"]),
         .target(
             name: "LaminarClassifiers",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarData", "LaminarDistributed", "LaminarTraining"]),
         .target(
             name: "LaminarLatentODE",
-            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData", "LaminarDistributed"]),
+            dependencies: ["LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarSDE", "LaminarNN", "LaminarData", "LaminarDistributed", "LaminarTraining"]),
         .target(
             name: "Laminar",
             dependencies: [
-                "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN",
+                "LaminarTensor", "LaminarAutodiff", "LaminarODE", "LaminarNN", "LaminarTraining",
                 "LaminarData", "LaminarImaging", "LaminarFlows", "LaminarClassifiers", "LaminarLatentODE",
                 "LaminarSDE",
                 "LaminarDistributed",
@@ -117,6 +121,9 @@ let package = Package(
         .testTarget(
             name: "LaminarNNTests",
             dependencies: ["LaminarNN", "_LaminarTestSupport"]),
+        .testTarget(
+            name: "LaminarTrainingTests",
+            dependencies: ["LaminarTraining", "_LaminarTestSupport"]),
         .testTarget(
             name: "LaminarDataTests",
             dependencies: ["LaminarData", "_LaminarTestSupport"]),

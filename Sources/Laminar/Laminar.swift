@@ -3,6 +3,7 @@
 @_exported import LaminarAutodiff
 @_exported import LaminarODE
 @_exported import LaminarNN
+@_exported import LaminarTraining
 @_exported import LaminarData
 @_exported import LaminarImaging
 @_exported import LaminarFlows

@@ -4,55 +4,74 @@ import LaminarData
 import LaminarDistributed
 import LaminarNN
 import LaminarODE
+@_exported import LaminarTraining
 
 /// One line of a classifier run's `metrics.jsonl`.
-public struct ClassifierRecord: Codable, Sendable {
+public struct ClassifierRecord: TrainingRecord {
+    /// The 1-based iteration.
     public var iteration: Int
+    /// Epochs completed (fractional).
     public var epoch: Double
+    /// Mean cross-entropy of the global batch.
     public var loss: Double
+    /// Training accuracy on the global batch.
     public var accuracy: Double
+    /// Forward function evaluations of the ODE block (0 for ResNet).
     public var nfe_forward: Int
+    /// Backward function evaluations of the ODE block.
     public var nfe_backward: Int
+    /// Wall-clock seconds of the iteration.
     public var seconds: Double
+    /// Training throughput of the iteration.
     public var images_per_second: Double
     /// Data-parallel runs: the number of ranks; `nfe_forward`/`nfe_backward` are then the
     /// largest count over the ranks and these the means.
     public var ranks: Int?
+    /// Mean forward NFE over the ranks (data-parallel runs).
     public var nfe_forward_mean: Double?
+    /// Mean backward NFE over the ranks (data-parallel runs).
     public var nfe_backward_mean: Double?
 }
 
-/// Training settings of `laminar classify train`.
-extension ClassifierRecord {
-    /// The records of a `metrics.jsonl` file (one JSON object per line).
-    public static func read(from url: URL) throws -> [ClassifierRecord] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-        let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).filter { !$0.isEmpty }.map { try decoder.decode(ClassifierRecord.self, from: Data($0)) }
-    }
-}
-
+/// Training settings of `laminar classify train`: the run's length in epochs, the rest as in
+/// `TrainingOptions` (no weight decay, no warm-up).
 public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {
+    /// Training epochs (fractions allowed).
     public var epochs: Double
+    /// Images per global batch.
     public var batchSize: Int
+    /// Adam's learning rate.
     public var learningRate: Double
+    /// Seed of the batch order.
     public var seed: UInt64
+    /// A checkpoint every this many iterations (and at the end).
     public var checkpointEvery: Int
+    /// Stop cleanly (checkpoint written) after this many wall-clock seconds of training, counted
+    /// across resumes; nil: no limit.
+    public var timeBudget: Double?
 
-    public init(epochs: Double = 1, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64 = 0, checkpointEvery: Int = 100) {
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.learningRate = learningRate
-        self.seed = seed
-        self.checkpointEvery = checkpointEvery
+    /// Options with the paper's defaults for everything not given.
+    public init(
+        epochs: Double = 1, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64 = 0, checkpointEvery: Int = 100,
+        timeBudget: Double? = nil
+    ) {
+        (self.epochs, self.batchSize, self.learningRate, self.seed, self.checkpointEvery, self.timeBudget) =
+            (epochs, batchSize, learningRate, seed, checkpointEvery, timeBudget)
     }
 
+    /// The loop's options for a training set of `count` images.
+    public func trainingOptions(trainingImages count: Int) -> TrainingOptions {
+        let perEpoch = Swift.max(1, count / Swift.max(1, Swift.min(batchSize, count)))
+        let iterations = epochs.isFinite ? Swift.max(1, Int((epochs * Double(perEpoch)).rounded(.up))) : 1
+        return TrainingOptions(
+            iterations: iterations, batchSize: batchSize, learningRate: learningRate, weightDecay: 0, seed: seed,
+            checkpointEvery: checkpointEvery, timeBudget: timeBudget)
+    }
+
+    /// Validates the ranges; the message names the flag.
     public func validate() throws {
-        func fail(_ s: String) -> ClassifierError { .invalidConfiguration(s) }
-        guard epochs > 0, epochs.isFinite else { throw fail("--epochs must be > 0, got \(epochs)") }
-        guard batchSize >= 1 else { throw fail("--batch must be ≥ 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite else { throw fail("--lr must be > 0, got \(learningRate)") }
-        guard checkpointEvery >= 1 else { throw fail("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
+        guard epochs > 0, epochs.isFinite else { throw TrainingError.invalidOptions("--epochs must be > 0, got \(epochs)") }
+        try trainingOptions(trainingImages: 1).validate()
     }
 }
 
@@ -66,122 +85,98 @@ public func imageBatch<S: TensorScalar>(_ data: ImageDataset, indices: [Int]) ->
     return (Tensor(shape: [indices.count, 1, data.height, data.width], scalars: values), indices.map { Int(data.labels[$0]) })
 }
 
-/// Cross-entropy training of an ``ImageClassifier`` with Adam: batches that depend only on
-/// `(seed, iteration)`, periodic atomic checkpoints with the optimizer state, exact resume.
+/// Cross-entropy training of an ``ImageClassifier`` with Adam: the classifier's step (batches
+/// that depend only on `(seed, iteration)`, loss, accuracy, NFE) run by the shared
+/// `TrainingRun` loop, which owns checkpoints, metrics, budgets, signals, ranks and exact resume.
 ///
-/// Data parallel (``parallel`` over several ranks): each rank classifies its ``BatchShard`` of
-/// the global batch, gradients meet in one all-reduce, rank 0 alone writes files, and a
-/// checkpoint resumes under any number of ranks.
-public final class ClassifierTrainer {
+/// Data parallel (``parallel`` over several ranks): each rank classifies its `BatchShard` of
+/// the global batch.
+public final class ClassifierTrainer: ModelTrainer {
+    /// The classifier being trained.
     public let model: ImageClassifier<Float>
+    /// Training settings.
     public let options: ClassifierTrainingOptions
+    /// The training images.
     public let data: ImageDataset
-    public let directory: URL
+    /// Metadata stored in every checkpoint (model, configuration, data).
     public let metadata: [String: String]
-    private let optimizer: Adam<Float>
-    public private(set) var iteration = 0
-    /// The ranks this run is spread over (one process by default).
-    public let parallel: DataParallel<Float>
+    /// The loop that runs the classifier's steps.
+    public let run: TrainingRun<ClassifierTrainingTask>
 
+    /// A trainer writing to `directory`; nothing is read or written yet.
     public init(
         model: ImageClassifier<Float>, options: ClassifierTrainingOptions, data: ImageDataset, directory: URL,
         metadata: [String: String], parallel: DataParallel<Float> = DataParallel()
     ) throws {
-        self.parallel = parallel
         try options.validate()
         guard data.count >= 1 else { throw ClassifierError.invalidConfiguration("the training set is empty") }
-        self.model = model
-        self.options = options
-        self.data = data
-        self.directory = directory
-        self.metadata = metadata
-        optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate)
+        (self.model, self.options, self.data, self.metadata) = (model, options, data, metadata)
+        run = try TrainingRun(
+            task: ClassifierTrainingTask(model: model, data: data, metadata: metadata),
+            options: options.trainingOptions(trainingImages: data.count), directory: directory, parallel: parallel)
     }
 
-    public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
-    public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
-    var batchesPerEpoch: Int { Swift.max(1, data.count / Swift.min(options.batchSize, data.count)) }
     /// Iterations of the whole run.
-    public var totalIterations: Int { Swift.max(1, Int((options.epochs * Double(batchesPerEpoch)).rounded(.up))) }
+    public var totalIterations: Int { run.options.iterations }
+}
+
+/// A classifier's training step for `TrainingRun`: the images of `(seed, iteration)`, the
+/// cross-entropy on this rank's share, accuracy and NFE.
+public final class ClassifierTrainingTask: TrainingTask {
+    /// The classifier being trained.
+    public let model: ImageClassifier<Float>
+    /// The training images.
+    public let data: ImageDataset
+    /// Model, configuration and data, for the checkpoint.
+    public let checkpointMetadata: [String: String]
+    private var lastBatchCount = 0
+
+    /// The task of training `model` on `data`.
+    public init(model: ImageClassifier<Float>, data: ImageDataset, metadata: [String: String]) {
+        (self.model, self.data, self.checkpointMetadata) = (model, data, metadata)
+    }
+
+    /// The classifier's parameters.
+    public var namedParameters: [(String, Variable<Float>)] { model.namedParameters }
 
     /// Indices of the batch of `iteration` (1-based): a fresh permutation per epoch.
-    func batchIndices(_ iteration: Int) -> [Int] {
-        let epoch = (iteration - 1) / batchesPerEpoch
-        let index = (iteration - 1) % batchesPerEpoch
+    func batchIndices(_ iteration: Int, options: TrainingOptions) -> [Int] {
+        let m = Swift.min(options.batchSize, data.count)
+        let perEpoch = Swift.max(1, data.count / m)
+        let epoch = (iteration - 1) / perEpoch
+        let index = (iteration - 1) % perEpoch
         var order = Array(0..<data.count)
         var rng = RandomGenerator(seed: options.seed &* 0x9E37_79B9 &+ UInt64(epoch) &+ 0xC1)
         order.shuffle(using: &rng)
-        let m = Swift.min(options.batchSize, data.count)
         return Array(order[(index * m)..<(index * m + m)])
     }
 
-    /// Writes the checkpoint atomically (rank 0 only).
-    public func saveCheckpoint() throws {
-        guard parallel.isRoot else { return }
-        try TrainingCheckpoint.save(
-            to: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata, iteration: iteration)
+    /// Cross-entropy and accuracy of this rank's images of the iteration's batch.
+    public func step(_ context: StepContext<Float>) throws -> TaskStep<Float> {
+        // Data parallel: this rank's images of the global batch.
+        let globalIndices = batchIndices(context.iteration, options: context.options)
+        lastBatchCount = globalIndices.count
+        let shard = try context.parallel.shard(globalCount: globalIndices.count)
+        let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: Array(globalIndices[shard.rows]))
+        let (loss, acc, out, grads) = try withGradient { () throws -> (Double, Double, ImageClassifier<Float>.Output, [Tensor<Float>]) in
+            let out = try model.forward(Variable(x))
+            let loss = crossEntropy(out.logits, labels: labels)
+            let grads = gradients(of: loss, wrt: model.parameters).map(\.value)
+            return (Double(loss.value.scalar), accuracy(out.logits.value, labels: labels), out, grads)
+        }
+        return TaskStep(
+            gradients: grads, shard: shard, means: [loss, acc], forwardNFE: out.nfe, backwardNFE: out.backward?.nfe ?? 0)
     }
 
-    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
-    public func resume() throws {
-        iteration = try parallel.communicator.decidedOnRoot {
-            try TrainingCheckpoint.resume(
-                from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
-                mismatch: { ClassifierError.resumeMismatch($0) })
-        }
-        try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer)
-    }
-
-    /// Trains to ``totalIterations``; `shouldStop` is polled between iterations (signals).
-    public func train(shouldStop: () -> Bool = { false }, progress: (ClassifierRecord) -> Void = { _ in }) throws {
-        var metrics: MetricsLog? = nil
-        if parallel.isRoot {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
-        }
-        if iteration == 0 { try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer) }
-        while iteration < totalIterations {
-            if try parallel.agree([shouldStop()])[0] {  // every rank stops at the same iteration
-                try saveCheckpoint()
-                throw ClassifierError.interrupted(iteration: iteration)
-            }
-            let i = iteration + 1
-            let start = Date()
-            // Data parallel: this rank's images of the global batch.
-            let globalIndices = batchIndices(i)
-            let shard = try parallel.shard(globalCount: globalIndices.count)
-            let (x, labels): (Tensor<Float>, [Int]) = imageBatch(data, indices: Array(globalIndices[shard.rows]))
-            let (localLoss, localAccuracy, out, localGradients) = try withGradient { () throws -> (Double, Double, ImageClassifier<Float>.Output, [Tensor<Float>]) in
-                let out = try model.forward(Variable(x))
-                let loss = crossEntropy(out.logits, labels: labels)
-                let grads = gradients(of: loss, wrt: model.parameters).map(\.value)
-                return (Double(loss.value.scalar), accuracy(out.logits.value, labels: labels), out, grads)
-            }
-            var grads = localGradients
-            let totals = try parallel.reduce(
-                &grads, shard: shard, means: [localLoss, localAccuracy], perRank: [Double(out.nfe), Double(out.backward?.nfe ?? 0)])
-            let (loss, acc) = (totals.means[0], totals.means[1])
-            guard loss.isFinite, grads.allSatisfy({ $0.isFinite }) else {
-                throw ClassifierError.diverged(iteration: i)
-            }
-            optimizer.step(gradients: grads)
-            iteration = i
-            let seconds = Date().timeIntervalSince(start)
-            let (forward, backward) = (totals.perRank[0], totals.perRank[1])
-            var record = ClassifierRecord(
-                iteration: i, epoch: Double(i) / Double(batchesPerEpoch), loss: loss, accuracy: acc,
-                nfe_forward: Int(forward.max()!), nfe_backward: Int(backward.max()!), seconds: seconds,
-                images_per_second: Double(globalIndices.count) / Swift.max(seconds, 1e-9))
-            if parallel.isDistributed {
-                record.ranks = parallel.communicator.size
-                record.nfe_forward_mean = forward.reduce(0, +) / Double(forward.count)
-                record.nfe_backward_mean = backward.reduce(0, +) / Double(backward.count)
-            }
-            try metrics?.append(record)
-            progress(record)
-            try parallel.checkReplicas(model.parameters, iteration: i)
-            if iteration % options.checkpointEvery == 0 || iteration == totalIterations { try saveCheckpoint() }
-        }
+    /// The record of a completed iteration.
+    public func record(_ s: StepSummary) -> ClassifierRecord {
+        let perEpoch = Swift.max(1, data.count / Swift.max(1, lastBatchCount))
+        var record = ClassifierRecord(
+            iteration: s.iteration, epoch: Double(s.iteration) / Double(perEpoch), loss: s.loss, accuracy: s.means[1],
+            nfe_forward: s.forwardNFE, nfe_backward: s.backwardNFE, seconds: s.seconds,
+            images_per_second: Double(lastBatchCount) / Swift.max(s.seconds, 1e-9))
+        (record.ranks, record.nfe_forward_mean, record.nfe_backward_mean) = (s.ranks, s.forwardNFEMean, s.backwardNFEMean)
+        return record
     }
 }
 

@@ -2,158 +2,154 @@ import Foundation
 import LaminarData
 import LaminarDistributed
 import LaminarNN
+@_exported import LaminarTraining
 
 /// One line of a latent run's `metrics.jsonl`.
-public struct LatentRecord: Codable, Sendable {
+public struct LatentRecord: TrainingRecord {
+    /// The 1-based iteration.
     public var iteration: Int
+    /// The negative ELBO per series of the global batch.
     public var loss: Double
+    /// Mean log-likelihood of the observations.
     public var log_likelihood: Double
+    /// Mean KL divergence of the posterior from the prior.
     public var kl: Double
+    /// Mean Poisson-process log-likelihood of the observation times (0 without `--poisson`).
     public var poisson: Double
+    /// Forward function evaluations of the step.
     public var nfe_forward: Int
+    /// Backward function evaluations of the step.
     public var nfe_backward: Int
+    /// Wall-clock seconds of the iteration.
     public var seconds: Double
     /// Data-parallel runs: the number of ranks; `nfe_forward`/`nfe_backward` are then the
     /// largest count over the ranks and these the means.
     public var ranks: Int?
+    /// Mean forward NFE over the ranks (data-parallel runs).
     public var nfe_forward_mean: Double?
+    /// Mean backward NFE over the ranks (data-parallel runs).
     public var nfe_backward_mean: Double?
 }
 
-/// Iterations, batches and optimisation of a latent run.
+/// Iterations, batches and optimisation of a latent run (no weight decay, no warm-up).
 public struct LatentTrainingOptions: Codable, Sendable, Equatable {
+    /// Total iterations (counting those before a resume).
     public var iterations: Int
+    /// Series per global batch.
     public var batchSize: Int
+    /// Adam's learning rate.
     public var learningRate: Double
+    /// Seed of the batches and the reparameterisation noise.
     public var seed: UInt64
+    /// A checkpoint every this many iterations (and at the end).
     public var checkpointEvery: Int
+    /// Stop cleanly (checkpoint written) after this many wall-clock seconds of training, counted
+    /// across resumes; nil: no limit.
+    public var timeBudget: Double?
 
-    public init(iterations: Int = 2000, batchSize: Int = 100, learningRate: Double = 1e-2, seed: UInt64 = 0, checkpointEvery: Int = 100) {
-        (self.iterations, self.batchSize, self.learningRate, self.seed, self.checkpointEvery) =
-            (iterations, batchSize, learningRate, seed, checkpointEvery)
+    /// Options with the paper's defaults for everything not given.
+    public init(
+        iterations: Int = 2000, batchSize: Int = 100, learningRate: Double = 1e-2, seed: UInt64 = 0, checkpointEvery: Int = 100,
+        timeBudget: Double? = nil
+    ) {
+        (self.iterations, self.batchSize, self.learningRate, self.seed, self.checkpointEvery, self.timeBudget) =
+            (iterations, batchSize, learningRate, seed, checkpointEvery, timeBudget)
     }
 
-    public func validate() throws {
-        guard iterations >= 1 else { throw LatentError.invalidConfiguration("--iters must be ≥ 1, got \(iterations)") }
-        guard batchSize >= 1 else { throw LatentError.invalidConfiguration("--batch must be ≥ 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite else {
-            throw LatentError.invalidConfiguration("--lr must be a positive number, got \(learningRate)")
-        }
-        guard checkpointEvery >= 1 else {
-            throw LatentError.invalidConfiguration("--checkpoint-every must be ≥ 1, got \(checkpointEvery)")
-        }
+    /// The loop's options.
+    public var trainingOptions: TrainingOptions {
+        TrainingOptions(
+            iterations: iterations, batchSize: batchSize, learningRate: learningRate, weightDecay: 0, seed: seed,
+            checkpointEvery: checkpointEvery, timeBudget: timeBudget)
     }
+
+    /// Validates the ranges; the message names the flag.
+    public func validate() throws { try trainingOptions.validate() }
 }
 
-/// Trains a ``SeriesModel`` with Adam on random batches that depend only on
-/// `(seed, iteration)`, with atomic checkpoints (parameters, optimizer state, metadata) and
-/// an exact `--resume`.
+/// Trains a ``SeriesModel`` with Adam: the model's step (random batches that depend only on
+/// `(seed, iteration)`, the ELBO) run by the shared `TrainingRun` loop, which owns
+/// checkpoints, metrics, budgets, signals, ranks and exact resume.
 ///
-/// Data parallel (``parallel`` over several ranks): each rank fits its ``BatchShard`` of the
-/// global batch's series with the matching rows of the global batch's reparameterisation
-/// noise; gradients meet in one all-reduce; rank 0 alone writes files.
-public final class LatentTrainer {
+/// Data parallel (``parallel`` over several ranks): each rank fits its `BatchShard` of the
+/// global batch's series with the matching rows of the global batch's reparameterisation noise.
+public final class LatentTrainer: ModelTrainer {
+    /// The model being trained.
     public let model: any SeriesModel<Float>
+    /// Training settings.
     public let options: LatentTrainingOptions
+    /// The training series.
     public let data: [SeriesExample]
-    public let directory: URL
+    /// Metadata stored in every checkpoint (model, configuration, data).
     public let metadata: [String: String]
-    private let optimizer: Adam<Float>
-    public private(set) var iteration = 0
-    /// The ranks this run is spread over (one process by default).
-    public let parallel: DataParallel<Float>
+    /// The loop that runs the model's steps.
+    public let run: TrainingRun<LatentTrainingTask>
 
+    /// A trainer writing to `directory`; nothing is read or written yet.
     public init(
         model: any SeriesModel<Float>, options: LatentTrainingOptions, data: [SeriesExample], directory: URL,
         metadata: [String: String], parallel: DataParallel<Float> = DataParallel()
     ) throws {
-        self.parallel = parallel
         try options.validate()
         guard !data.isEmpty else { throw LatentError.invalidConfiguration("the training set is empty") }
-        self.model = model
-        self.options = options
-        self.data = data
-        self.directory = directory
-        self.metadata = metadata
-        optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate)
+        (self.model, self.options, self.data, self.metadata) = (model, options, data, metadata)
+        run = try TrainingRun(
+            task: LatentTrainingTask(model: model, data: data, metadata: metadata), options: options.trainingOptions,
+            directory: directory, parallel: parallel)
+    }
+}
+
+/// A latent model's training step for `TrainingRun`: the series and noise of
+/// `(seed, iteration)`, the ELBO terms of this rank's share, NFE.
+public final class LatentTrainingTask: TrainingTask {
+    /// The model being trained.
+    public let model: any SeriesModel<Float>
+    /// The training series.
+    public let data: [SeriesExample]
+    /// Model, configuration and data, for the checkpoint.
+    public let checkpointMetadata: [String: String]
+
+    /// The task of training `model` on `data`.
+    public init(model: any SeriesModel<Float>, data: [SeriesExample], metadata: [String: String]) {
+        (self.model, self.data, self.checkpointMetadata) = (model, data, metadata)
     }
 
-    public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
-    public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+    /// The model's parameters.
+    public var namedParameters: [(String, Variable<Float>)] { model.namedParameters }
 
     /// The examples of `iteration` (1-based) and the generator of its noise.
-    func batch(_ iteration: Int) -> ([SeriesExample], RandomGenerator) {
+    func batch(_ iteration: Int, options: TrainingOptions) -> ([SeriesExample], RandomGenerator) {
         var rng = RandomGenerator(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(iteration))
         var order = Array(0..<data.count)
         order.shuffle(using: &rng)
         return (order.prefix(min(options.batchSize, data.count)).map { data[$0] }, rng)
     }
 
-    /// Writes the checkpoint atomically (rank 0 only).
-    public func saveCheckpoint() throws {
-        guard parallel.isRoot else { return }
-        try TrainingCheckpoint.save(
-            to: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata, iteration: iteration)
+    /// The ELBO of this rank's series of the iteration's batch.
+    public func step(_ context: StepContext<Float>) throws -> TaskStep<Float> {
+        var (examples, rng) = batch(context.iteration, options: context.options)
+        // Data parallel: this rank's series of the global batch, and (through
+        // BatchShard.current) its rows of the global batch's noise.
+        let shard = try context.parallel.shard(globalCount: examples.count)
+        let batch = SeriesBatch<Float>(Array(examples[shard.rows]))
+        let (terms, grads) = try BatchShard.$current.withValue(shard) {
+            try withGradient { () throws -> (SeriesLoss<Float>, [Tensor<Float>]) in
+                let terms = try model.loss(batch, using: &rng)
+                return (terms, gradients(of: terms.loss, wrt: model.parameters).map(\.value))
+            }
+        }
+        return TaskStep(
+            gradients: grads, shard: shard, means: [Double(terms.loss.value.scalar), terms.logLikelihood, terms.kl, terms.poisson],
+            forwardNFE: terms.nfe, backwardNFE: terms.backwardNFE)
     }
 
-    /// Restores the checkpoint (rank 0 reads it, every rank receives its state).
-    public func resume() throws {
-        iteration = try parallel.communicator.decidedOnRoot {
-            try TrainingCheckpoint.resume(
-                from: checkpointURL, parameters: model.namedParameters, optimizer: optimizer, metadata: metadata,
-                mismatch: { LatentError.resumeMismatch($0) })
-        }
-        try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer)
-    }
-
-    /// Trains to `options.iterations`; `shouldStop` is polled between iterations.
-    public func train(shouldStop: () -> Bool = { false }, progress: (LatentRecord) -> Void = { _ in }) throws {
-        var metrics: MetricsLog? = nil
-        if parallel.isRoot {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            metrics = try MetricsLog(url: metricsURL, keepingFirst: iteration)
-        }
-        if iteration == 0 { try parallel.synchronize(parameters: model.namedParameters, optimizer: optimizer) }
-        while iteration < options.iterations {
-            if try parallel.agree([shouldStop()])[0] {  // every rank stops at the same iteration
-                try saveCheckpoint()
-                throw LatentError.interrupted(iteration: iteration)
-            }
-            let i = iteration + 1
-            let start = Date()
-            var (examples, rng) = batch(i)
-            // Data parallel: this rank's series of the global batch, and (through
-            // BatchShard.current) its rows of the global batch's noise.
-            let shard = try parallel.shard(globalCount: examples.count)
-            let batch = SeriesBatch<Float>(Array(examples[shard.rows]))
-            let (terms, localGradients) = try BatchShard.$current.withValue(shard) {
-                try withGradient { () throws -> (SeriesLoss<Float>, [Tensor<Float>]) in
-                    let terms = try model.loss(batch, using: &rng)
-                    return (terms, gradients(of: terms.loss, wrt: model.parameters).map(\.value))
-                }
-            }
-            var grads = localGradients
-            let totals = try parallel.reduce(
-                &grads, shard: shard, means: [Double(terms.loss.value.scalar), terms.logLikelihood, terms.kl, terms.poisson],
-                perRank: [Double(terms.nfe), Double(terms.backwardNFE)])
-            let loss = totals.means[0]
-            guard loss.isFinite, grads.allSatisfy({ $0.isFinite }) else { throw LatentError.diverged(iteration: i) }
-            optimizer.step(gradients: grads)
-            iteration = i
-            let (forward, backward) = (totals.perRank[0], totals.perRank[1])
-            var record = LatentRecord(
-                iteration: i, loss: loss, log_likelihood: totals.means[1], kl: totals.means[2], poisson: totals.means[3],
-                nfe_forward: Int(forward.max()!), nfe_backward: Int(backward.max()!), seconds: Date().timeIntervalSince(start))
-            if parallel.isDistributed {
-                record.ranks = parallel.communicator.size
-                record.nfe_forward_mean = forward.reduce(0, +) / Double(forward.count)
-                record.nfe_backward_mean = backward.reduce(0, +) / Double(backward.count)
-            }
-            try metrics?.append(record)
-            progress(record)
-            try parallel.checkReplicas(model.parameters, iteration: i)
-            if iteration % options.checkpointEvery == 0 || iteration == options.iterations { try saveCheckpoint() }
-        }
+    /// The record of a completed iteration.
+    public func record(_ s: StepSummary) -> LatentRecord {
+        var record = LatentRecord(
+            iteration: s.iteration, loss: s.loss, log_likelihood: s.means[1], kl: s.means[2], poisson: s.means[3],
+            nfe_forward: s.forwardNFE, nfe_backward: s.backwardNFE, seconds: s.seconds)
+        (record.ranks, record.nfe_forward_mean, record.nfe_backward_mean) = (s.ranks, s.forwardNFEMean, s.backwardNFEMean)
+        return record
     }
 }
 

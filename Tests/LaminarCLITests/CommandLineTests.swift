@@ -204,6 +204,25 @@ struct CLI {
         let resumed = try CLI.run(common + ["--epochs", "2", "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 6)
+        // Resume reads the model, solver, data, batch and seed from the checkpoint; flags given
+        // again must agree, and the message names the flag with both values.
+        let bare = try CLI.run(["classify", "train", "--out", run, "--epochs", "3", "--resume"])
+        #expect(bare.status == 0 && bare.stderr.contains("resuming at iteration 6"), "\(bare.stderr)")
+        #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 9)
+        for (flags, message) in [
+            (["--channels", "8"], "--channels is 8 here but 4 in"), (["--batch", "10"], "--batch is 10 here but 12 in"),
+            (["--model", "resnet"], "--model is resnet here but odenet in"), (["--rtol", "1e-4"], "--rtol is 0.0001 here but 0.01 in"),
+            (["--data", "mnist"], "--data is mnist here but \(data) in"),
+        ] {
+            let r = try CLI.run(["classify", "train", "--out", run, "--epochs", "4", "--resume"] + flags)
+            #expect(r.status == 2 && r.stderr.contains(message), "\(flags): \(r.stderr)")
+        }
+        // Evaluation defaults to the checkpoint's data; other data is named in one line.
+        let own = try CLI.run(["classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors"])
+        #expect(own.status == 0 && own.stdout.contains("test split of \(data)") && !own.stderr.contains("trained on"), "\(own.stderr)")
+        let other = try CLI.tinyImages(in: dir)
+        let elsewhere = try CLI.run(["classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--data", other])
+        #expect(elsewhere.stderr.contains("the model was trained on \(data) and is being evaluated on \(other)"), "\(elsewhere.stderr)")
         let evaluation = try CLI.run([
             "classify", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors", "--data", data,
             "--rtol", "1e-1,1e-3", "--chart", "\(dir)/chart.png",
@@ -264,6 +283,28 @@ struct CLI {
         }
     }
 
+    /// The shared training loop gives classify and latent runs the time budget of `train`: a
+    /// clean stop with a checkpoint, then the scores.
+    @Test func classifyAndLatentRunsStopAtTheTimeBudget() throws {
+        let dir = try CLI.temporaryDirectory()
+        let latent = try CLI.run([
+            "latent", "train", "--series", "8", "--points", "6", "--test-series", "2", "--batch", "4", "--iters", "1000000",
+            "--rtol", "1e-3", "--atol", "1e-3", "--time-budget", "1s", "--out", "\(dir)/latent",
+        ])
+        #expect(latent.status == 0 && latent.stderr.contains("time budget reached") && latent.stdout.contains("RMSE"), "\(latent.stderr)")
+        let images = try CLI.tinyImages(in: dir)
+        let classify = try CLI.run([
+            "classify", "train", "--data", images, "--channels", "2", "--batch", "8", "--epochs", "100000",
+            "--time-budget", "1s", "--out", "\(dir)/classify",
+        ])
+        #expect(classify.status == 0 && classify.stderr.contains("time budget reached") && classify.stdout.contains("test accuracy:"),
+                "\(classify.stderr)")
+        for run in ["latent", "classify"] {
+            let stored = try Checkpoint<Float>.load(from: URL(fileURLWithPath: "\(dir)/\(run)/checkpoint.safetensors")).metadata
+            #expect(Double(stored["elapsed_seconds"] ?? "") ?? 0 >= 1, "\(run)")
+        }
+    }
+
     /// `latent train | evaluate | plot` on a few spirals and on a user CSV; resume; errors.
     @Test func latentTrainResumeEvaluateAndPlot() throws {
         let dir = try CLI.temporaryDirectory()
@@ -279,8 +320,16 @@ struct CLI {
         let resumed = try CLI.run(common + ["--iters", "5", "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 5)
+        // Flags given again must agree with the checkpoint; left out, they are read from it.
         let changed = try CLI.run(common + ["--iters", "6", "--latent", "3", "--resume"])
-        #expect(changed.status == 1 && changed.stderr.contains("different configuration"))
+        #expect(changed.status == 2 && changed.stderr.contains("--latent is 3 here but 4 in"), "\(changed.stderr)")
+        let otherSolver = try CLI.run(common.filter { $0 != "1e-3" && $0 != "--rtol" && $0 != "--atol" } + ["--rtol", "1e-4", "--resume"])
+        #expect(otherSolver.status == 2 && otherSolver.stderr.contains("--rtol is 0.0001 here but 0.001"), "\(otherSolver.stderr)")
+        let bare = try CLI.run(["latent", "train", "--out", run, "--iters", "6", "--lr", "5e-3", "--resume"])
+        #expect(bare.status == 0 && bare.stderr.contains("resuming at iteration 5"), "\(bare.stderr)")
+        #expect(try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n").count == 6)
+        let notClassifier = try CLI.run(["classify", "train", "--out", run, "--resume"])
+        #expect(notClassifier.status == 1 && notClassifier.stderr.contains("laminar latent train --resume"), "\(notClassifier.stderr)")
         let evaluation = try CLI.run(["latent", "evaluate", "--checkpoint", "\(run)/checkpoint.safetensors"])
         #expect(evaluation.status == 0 && evaluation.stdout.contains("interpolation RMSE:"), "\(evaluation.stderr)")
         let plot = try CLI.run(["latent", "plot", "--checkpoint", "\(run)/checkpoint.safetensors", "--n", "4", "--out", "\(dir)/spirals.png"])

@@ -195,6 +195,6 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
         #expect(throws: LatentError.self) { try LatentConfiguration(kind: .rnn, poisson: true).validate() }
         #expect(throws: LatentError.self) { try LatentConfiguration(observationStd: 0).validate() }
         #expect(throws: LatentError.self) { try LatentConfiguration(solve: SolveSettings(rtol: -1)).validate() }
-        #expect(throws: LatentError.self) { try LatentTrainingOptions(iterations: 0).validate() }
+        #expect(throws: TrainingError.self) { try LatentTrainingOptions(iterations: 0).validate() }
     }
 }

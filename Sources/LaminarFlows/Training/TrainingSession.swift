@@ -1,16 +1,22 @@
 import Foundation
 import LaminarDistributed
 import LaminarNN
+import LaminarTraining
 
 /// A model and its trainer for a run directory: a fresh model, or (with `resume`) the model of
 /// the directory's checkpoint, checked against the requested settings. `objective` defaults to maximum likelihood; the
 /// metadata key `objective` records it (`likelihood`, or the flow-matching settings as JSON). Data parallel: rank 0
 /// looks at the directory and decides for every rank.
 public final class TrainingSession {
+    /// The model's settings.
     public let spec: ModelSpec
+    /// The model, fresh or restored.
     public let flow: AnyFlow<Float>
+    /// Its trainer, positioned at the checkpoint's iteration when resumed.
     public let trainer: FlowTrainer<AnyFlow<Float>>
 
+    /// A fresh run in `directory` (refused when it already holds one), or with `resume` the
+    /// run of its checkpoint (refused when the checkpoint was written for other settings).
     public init(
         spec: ModelSpec, options: TrainingOptions, source: BatchSource<Float>, dataName: String, directory: URL,
         resume: Bool, extraMetadata: [String: String] = [:], objective: (any TrainingObjective<Float>)? = nil,
@@ -32,17 +38,7 @@ public final class TrainingSession {
         trainer = try FlowTrainer(
             flow: flow, options: options, source: source, directory: directory, metadata: metadata, objective: objective,
             parallel: parallel)
-        let checkpointPath = trainer.checkpointURL.path
-        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
-        if resume {
-            guard exists else {
-                throw TrainingError.resumeMismatch("no checkpoint at \(trainer.checkpointURL.path) to resume from")
-            }
-            try trainer.resume()
-        } else if exists {
-            throw TrainingError.resumeMismatch(
-                "\(directory.path) already holds a run; pass --resume to continue it or choose another --out")
-        }
+        try trainer.run.start(resume: resume)
     }
 }
 

@@ -18,11 +18,11 @@ struct ClassifyTrain: ParsableCommand {
 
     @OptionGroup var images: ImageDataOptions
 
-    @Option(help: "odenet, rknet or resnet.")
-    var model: String = "odenet"
+    @Option(help: "odenet, rknet or resnet (default odenet).")
+    var model: String?
 
-    @Option(help: "Feature channels (the paper: 64).")
-    var channels: Int = 64
+    @Option(help: "Feature channels (default 64, the paper's).")
+    var channels: Int?
 
     /// ODE-Net solves: dopri5 at rtol = atol = 1e-3 with the adjoint unless given.
     @OptionGroup var solve: SolverOptions
@@ -30,17 +30,20 @@ struct ClassifyTrain: ParsableCommand {
     @Option(name: .customLong("tol"), help: .hidden)
     var deprecatedTolerance: Double?
 
-    @Option(name: .customLong("rk-steps"), help: "RK-Net: rk4 steps on [0, 1].")
-    var rkSteps: Int = 4
+    @Option(name: .customLong("rk-steps"), help: "RK-Net: rk4 steps on [0, 1] (default 4).")
+    var rkSteps: Int?
 
-    @Option(parsing: .unconditional, help: "Training epochs (fractions allowed).")
+    @Option(parsing: .unconditional, help: "Training epochs (fractions allowed; in total, counting those before a --resume).")
     var epochs: Double = 1
 
-    @Option(help: "Batch size.")
-    var batch: Int = 128
+    @Option(help: "Batch size (default 128).")
+    var batch: Int?
 
     @Option(help: "Adam learning rate.")
     var lr: Double = 1e-3
+
+    @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and evaluate.")
+    var timeBudget: String?
 
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
     var checkpointEvery: Int = 100
@@ -48,12 +51,11 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Output directory.")
     var out: String = "runs/classify"
 
-    @Flag(help: "Continue the run in --out from its checkpoint.")
+    @Flag(help: "Continue the run in --out from its checkpoint. The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --epochs, --time-budget, --lr, --threads and --checkpoint-every may change.")
     var resume: Bool = false
 
     @OptionGroup var runtime: RuntimeOptions
 
-    var seed: UInt64 { runtime.seed(default: 0) }
     var threads: Int { runtime.threads }
 
     /// The ODE-Net's solve settings (`--tol` is the old spelling of `--rtol` = `--atol`).
@@ -64,51 +66,89 @@ struct ClassifyTrain: ParsableCommand {
 
     @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
 
+    /// The configuration the flags describe (defaults for those not given).
     var configuration: ClassifierConfiguration {
         ClassifierConfiguration(
-            architecture: ClassifierArchitecture(rawValue: model) ?? .odenet, channels: channels, solve: solveSettings,
-            rkSteps: rkSteps)
+            architecture: ClassifierArchitecture(rawValue: model ?? "odenet") ?? .odenet, channels: channels ?? 64,
+            solve: solveSettings, rkSteps: rkSteps ?? 4)
+    }
+
+    func options(batch: Int, seed: UInt64) -> ClassifierTrainingOptions {
+        ClassifierTrainingOptions(
+            epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
+            timeBudget: timeBudget.flatMap(parseDuration))
     }
 
     func validate() throws {
-        guard ClassifierArchitecture(rawValue: model) != nil else {
+        if let model, ClassifierArchitecture(rawValue: model) == nil {
             throw ValidationError("--model '\(model)' is unknown; use odenet, rknet or resnet")
         }
         if let t = deprecatedTolerance, !(t > 0 && t.isFinite) { throw ValidationError("--tol must be positive, got \(t)") }
+        if let timeBudget, parseDuration(timeBudget) == nil {
+            throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
+        }
         do {
             try configuration.validate()
-            try ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery).validate()
+            try options(batch: batch ?? 128, seed: 0).validate()
         } catch { throw ValidationError("\(error)") }
         try requireWritableDirectory(out, flag: "--out")
+    }
+
+    /// On `--resume`: the stored configuration and data, after checking the flags given again.
+    private func storedRun(_ stored: ResumedCheckpoint) throws -> (ClassifierConfiguration, ImageDataSource) {
+        let configuration = try stored.configuration(ClassifierConfiguration.self)
+        stored.noteMissingSettings(["--batch", "--limit"])
+        try stored.check("--model", given: model, stored: configuration.architecture.rawValue)
+        try stored.check("--channels", given: channels.map(String.init), stored: String(configuration.channels))
+        try stored.check("--rk-steps", given: rkSteps.map(String.init), stored: String(configuration.rkSteps))
+        try stored.check(solver: solve, stored: configuration.solve)
+        try stored.check("--tol", given: deprecatedTolerance.map { "\($0)" }, stored: "\(configuration.solve.rtol)")
+        try stored.check("--batch", given: batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
+        try stored.check("--seed", given: runtime.seed.map(String.init), stored: stored.seed.map(String.init))
+        guard var data = ImageDataSource(metadata: stored.metadata) else {
+            throw LaminarCLIError("cannot resume: \(stored.path) does not record its training data")
+        }
+        if let given = images.data {
+            let givenSource = ImageDataSource(name: given, dataDirectory: images.dataDirectory ?? data.dataDirectory, limit: data.limit)
+            if givenSource.directory != data.directory { try stored.check("--data", given: given, stored: data.name) }
+        } else if let directory = images.dataDirectory {
+            try stored.check("--data-dir", given: directory, stored: data.dataDirectory ?? "(default)")
+        }
+        if stored.training == nil {
+            data.limit = images.limit  // not recorded by older checkpoints
+        } else {
+            try stored.check("--limit", given: images.limit.map(String.init), stored: data.limit.map(String.init) ?? "(all)")
+        }
+        return (configuration, data)
     }
 
     func run() throws {
         runtime.apply()
         SignalFlag.install()
         let parallel: DataParallel<Float> = try distributed.dataParallel()
-        let splits = try images.load()
+        let stored = resume ? try ResumedCheckpoint(directory: out, model: "classifier") : nil
+        let (configuration, source) = try stored.map(storedRun) ?? (
+            self.configuration,
+            ImageDataSource(name: images.data ?? "fashion-mnist", dataDirectory: images.dataDirectory, limit: images.limit))
+        let seed = runtime.seed ?? stored?.seed ?? 0
+        let batch = self.batch ?? stored?.training?.batchSize ?? 128
+        let splits = try source.load()
         var rng = RandomGenerator(seed: seed)
         let net = try ImageClassifier<Float>(configuration, using: &rng)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let metadata = [
-            "model": "classifier", "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
-            "data": images.directory,
-        ]
-        let trainer = try ClassifierTrainer(
-            model: net,
-            options: ClassifierTrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
-            data: splits.train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
-        let checkpointPath = trainer.checkpointURL.path
-        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
-        if resume {
-            guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
-            try trainer.resume()
-        } else if exists {
-            throw LaminarCLIError("\(out) already holds a run; pass --resume to continue it or choose another --out")
+        var metadata = source.entries
+        metadata[RunCheckpointKey.model] = "classifier"
+        metadata[RunCheckpointKey.configuration] = try jsonString(configuration)
+        if let stored {
+            // Checkpoints written before the data source was recorded as a name keep their entries.
+            for key in [RunCheckpointKey.configuration, RunCheckpointKey.data, "data_dir", "limit"] { metadata[key] = stored.metadata[key] }
         }
+        let trainer = try ClassifierTrainer(
+            model: net, options: options(batch: batch, seed: seed), data: splits.train, directory: URL(fileURLWithPath: out),
+            metadata: metadata, parallel: parallel)
+        try trainer.start(resume: resume)
+        let modelName = configuration.architecture.rawValue
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
-        note("laminar classify train: \(model) (\(parameters) parameters) on \(splits.train.count) images of \(images.data), \(trainer.totalIterations) iterations")
+        note("laminar classify train: \(modelName) (\(parameters) parameters) on \(splits.train.count) images of \(source.name), \(trainer.totalIterations) iterations\(resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
         let bar = ProgressBar(total: trainer.totalIterations, startIteration: trainer.iteration, logEvery: 20)
         do {
             try trainer.train(shouldStop: { SignalFlag.isSet }) { r in
@@ -123,6 +163,9 @@ struct ClassifyTrain: ParsableCommand {
         }
         bar.finish()
         guard parallel.isRoot else { return }  // evaluation and summary: rank 0
+        if trainer.run.stoppedAtTimeBudget {
+            note(String(format: "time budget reached after %.0f s at iteration %d", trainer.run.elapsedSeconds, trainer.iteration))
+        }
         // Peak memory of the training run, read before the test pass.
         let peakMiB = peakResidentMiB()
         let records = try ClassifierRecord.read(from: trainer.metricsURL)
@@ -131,17 +174,14 @@ struct ClassifyTrain: ParsableCommand {
             net, on: splits.test, progress: stageProgress("test accuracy", total: splits.test.count, unit: "images"))
         print(String(format: "test accuracy: %.4f (error %.2f%%), loss %.4f, NFE %.1f", result.accuracy, 100 * (1 - result.accuracy), result.loss, result.nfe))
         let summary = ClassifierRunSummary(
-            model: model, parameters: parameters, epochs: epochs, trainImages: splits.train.count, testImages: splits.test.count,
+            model: modelName, parameters: parameters, epochs: epochs, trainImages: splits.train.count, testImages: splits.test.count,
             testAccuracy: result.accuracy, testError: 1 - result.accuracy, testNFE: result.nfe,
             trainNFEForward: records.isEmpty ? 0 : Double(records.reduce(0) { $0 + $1.nfe_forward }) / Double(records.count),
             trainNFEBackward: records.isEmpty ? 0 : Double(records.reduce(0) { $0 + $1.nfe_backward }) / Double(records.count),
             trainSeconds: trainSeconds, secondsPerEpoch: trainSeconds / max(epochs, 1e-9), peakResidentMiB: peakMiB, threads: threads)
-        let summaryURL = URL(fileURLWithPath: out).appendingPathComponent("summary.json")
-        let summaryEncoder = JSONEncoder()
-        summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try summaryEncoder.encode(summary)), to: summaryURL)
+        try trainer.run.directory.writeSummary(summary)
         print(String(format: "training: %.0f s (%.0f s/epoch), peak memory %.0f MiB", trainSeconds, summary.secondsPerEpoch, peakMiB))
-        note("checkpoint: \(trainer.checkpointURL.path); summary: \(summaryURL.path)")
+        note("checkpoint: \(trainer.checkpointURL.path); summary: \(trainer.run.directory.summaryURL.path)")
     }
 }
 
@@ -153,6 +193,7 @@ struct ClassifyEvaluate: ParsableCommand {
     @Option(help: "Checkpoint written by laminar classify train.")
     var checkpoint: String
 
+    /// The test split of the checkpoint's data unless given.
     @OptionGroup var images: ImageDataOptions
 
     @Option(help: "Comma-separated tolerances for the ODE block, e.g. 1e-1,1e-3,1e-5 (default: the trained one).")
@@ -170,6 +211,22 @@ struct ClassifyEvaluate: ParsableCommand {
             throw ValidationError("--rtol must be comma-separated positive numbers, e.g. 1e-1,1e-3,1e-5; got '\(rtol)'")
         }
         return values.map { $0! }
+    }
+
+    /// The checkpoint's data unless other data is given; a note when they differ.
+    func evaluationData(trainedOn: ImageDataSource?) throws -> ImageDataSource {
+        guard let trainedOn else {
+            // No data recorded: the flags, or Fashion-MNIST.
+            return ImageDataSource(name: images.data ?? "fashion-mnist", dataDirectory: images.dataDirectory, limit: images.limit)
+        }
+        let chosen = ImageDataSource(
+            name: images.data ?? trainedOn.name,
+            dataDirectory: images.dataDirectory ?? (images.data == nil ? trainedOn.dataDirectory : nil),
+            limit: images.limit ?? trainedOn.limit)
+        if chosen.directory != trainedOn.directory {
+            note("the model was trained on \(trainedOn.described) and is being evaluated on \(chosen.described)")
+        }
+        return chosen
     }
 
     func validate() throws {
@@ -191,7 +248,8 @@ struct ClassifyEvaluate: ParsableCommand {
         var rng = RandomGenerator(seed: 0)
         let net = try ImageClassifier<Float>(configuration, using: &rng)
         try stored.restore(parameters: net.namedParameters)
-        let splits = try images.load()
+        let source = try evaluationData(trainedOn: ImageDataSource(metadata: stored.metadata))
+        let splits = try source.load()
         let tols = try tolerances()
         var rows: [(Double?, Double, Double, Double)] = []
         if tols.isEmpty || configuration.architecture != .odenet {
@@ -214,6 +272,7 @@ struct ClassifyEvaluate: ParsableCommand {
             print(label.padding(toLength: 11, withPad: " ", startingAt: 0)
                 + String(format: " %8.4f   %7.2f   %6.1f   %8.0f", acc, 100 * (1 - acc), nfe, speed))
         }
+        print("images: \(splits.test.count) (test split of \(source.described))")
         if let chart, rows.count > 1 {
             let errors = rows.map { 100 * (1 - $0.1) }
             let series = ChartSeries(

@@ -65,6 +65,7 @@ extension LaminarCommand {
         /// histogram of their bits/dim beside `--out` (`…-histogram.png`).
         private func rankImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
             SignalFlag.install()  // the evaluation below stops between batches
+            noteOtherData(trainedOn: (dataName, image.dataDirectory), evaluatedOn: (dataName, dataDirectory ?? image.dataDirectory))
             let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
             let set = images == "test" ? splits.test : splits.train
             guard set.height == image.height, set.width == image.width else {

@@ -39,6 +39,7 @@ extension LaminarCommand {
             let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
             let trainedOn = metadata["data"] ?? "checkerboard"
             let dataName = data ?? trainedOn
+            noteOtherData(trainedOn: (trainedOn, metadata["data_dir"]), evaluatedOn: (dataName, dataDirectory ?? metadata["data_dir"]))
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try evaluateImages(flow, image: image, dataName: dataName)
                 return

@@ -49,30 +49,32 @@ struct LatentTrain: ParsableCommand {
         abstract: "Train a latent ODE, an ODE-RNN-encoded latent ODE, a latent SDE or the GRU baseline.",
         discussion: "Example: laminar latent train --data spirals --model latent-ode --points 30 --iters 2000 --out runs/spirals")
 
-    @Option(help: "spirals (the paper's data set), or a CSV file series_id,time,feature_1,… of your own series.")
-    var data: String = "spirals"
-    @Option(help: "Model: \(LatentModelKind.names).")
-    var model: String = "latent-ode"
-    @Option(help: "Spirals: training series.")
-    var series: Int = 1000
-    @Option(help: "Spirals: observations per series (1…100, at random times of the window).")
-    var points: Int = 30
-    @Option(help: "Spirals: observation noise (standard deviation).")
-    var noise: Double = 0.3
-    @Option(name: .customLong("test-series"), help: "Spirals: test series for the scores.")
-    var testSeries: Int = 100
-    @Option(name: .customLong("observed-fraction"), help: "CSV: fraction of each series' time span the encoder sees; the rest is extrapolated.")
-    var observedFraction: Double = 0.5
-    @Option(help: "Latent dimension.")
-    var latent: Int = 4
-    @Option(help: "Width of the latent dynamics, decoder and RNN head.")
-    var hidden: Int = 20
-    @Option(name: .customLong("rnn-hidden"), help: "GRU hidden units (encoder or baseline).")
-    var rnnHidden: Int = 25
-    @Option(name: .customLong("obs-std"), help: "Standard deviation of the Gaussian observation model.")
-    var obsStd: Double = 0.3
-    @Flag(help: "Also model the observation times as a Poisson process with intensity λ(z(t)).")
-    var poisson = false
+    // Model and data flags are optional so that `--resume` can tell a flag given again (checked
+    // against the checkpoint) from one left out (read from it).
+    @Option(help: "spirals (the paper's data set, default), or a CSV file series_id,time,feature_1,… of your own series.")
+    var data: String?
+    @Option(help: "Model: \(LatentModelKind.names) (default latent-ode).")
+    var model: String?
+    @Option(help: "Spirals: training series (default 1000).")
+    var series: Int?
+    @Option(help: "Spirals: observations per series (1…100, at random times of the window; default 30).")
+    var points: Int?
+    @Option(help: "Spirals: observation noise (standard deviation; default 0.3).")
+    var noise: Double?
+    @Option(name: .customLong("test-series"), help: "Spirals: test series for the scores (default 100).")
+    var testSeries: Int?
+    @Option(name: .customLong("observed-fraction"), help: "CSV: fraction of each series' time span the encoder sees; the rest is extrapolated (default 0.5).")
+    var observedFraction: Double?
+    @Option(help: "Latent dimension (default 4).")
+    var latent: Int?
+    @Option(help: "Width of the latent dynamics, decoder and RNN head (default 20).")
+    var hidden: Int?
+    @Option(name: .customLong("rnn-hidden"), help: "GRU hidden units (encoder or baseline; default 25).")
+    var rnnHidden: Int?
+    @Option(name: .customLong("obs-std"), help: "Standard deviation of the Gaussian observation model (default 0.3).")
+    var obsStd: Double?
+    @Flag(inversion: .prefixedNo, help: "Also model the observation times as a Poisson process with intensity λ(z(t)) (default off).")
+    var poisson: Bool?
     /// Solver flags; the default gradient is backprop: the adjoint restarts its backward solve at
     /// every observation time of the batch, so with many times backprop is several times faster.
     /// A latent SDE takes `--gradient backprop` or `adjoint` (the stochastic adjoint).
@@ -80,27 +82,27 @@ struct LatentTrain: ParsableCommand {
     /// The old spelling of `--solver`; for `--model latent-sde` the SDE scheme.
     @Option(help: "latent-sde: the SDE scheme, euler, heun or midpoint (default). (For ODE models the old spelling of --solver.)")
     var method: String?
-    @Option(name: .customLong("sde-step"), help: "latent-sde: step size of the SDE scheme.")
-    var sdeStep: Double = 0.05
-    @Option(parsing: .unconditional, help: "Training iterations.")
+    @Option(name: .customLong("sde-step"), help: "latent-sde: step size of the SDE scheme (default 0.05).")
+    var sdeStep: Double?
+    @Option(parsing: .unconditional, help: "Training iterations (in total, counting those before a --resume).")
     var iters: Int = 2000
-    @Option(help: "Series per batch.")
-    var batch: Int = 100
+    @Option(help: "Series per batch (default 100).")
+    var batch: Int?
     @Option(help: "Adam learning rate.")
     var lr: Double = 1e-2
+    @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and score.")
+    var timeBudget: String?
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
     var checkpointEvery: Int = 100
     @Option(help: "Output directory.")
     var out: String = "runs/latent"
-    @Flag(help: "Continue the run in --out from its checkpoint.")
+    @Flag(help: "Continue the run in --out from its checkpoint. The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --time-budget, --lr, --threads and --checkpoint-every may change.")
     var resume = false
     @OptionGroup var runtime: RuntimeOptions
 
-    var seed: UInt64 { runtime.seed(default: 0) }
-
     @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
 
-    var kind: LatentModelKind? { LatentModelKind(rawValue: model) }
+    var kind: LatentModelKind? { LatentModelKind(rawValue: model ?? "latent-ode") }
 
     /// The solve settings: the latent models' defaults (dopri5 at 1e-5, backprop) with the flags
     /// applied (`--method` is the old spelling of `--solver`).
@@ -110,41 +112,85 @@ struct LatentTrain: ParsableCommand {
         return s
     }
 
+    /// The configuration the flags describe (defaults for those not given).
     var modelConfiguration: LatentConfiguration {
         LatentConfiguration(
-            kind: kind ?? .latentODE, features: 2, latent: latent, hidden: hidden, rnnHidden: rnnHidden,
-            observationStd: obsStd, poisson: poisson, solve: solveSettings,
+            kind: kind ?? .latentODE, features: 2, latent: latent ?? 4, hidden: hidden ?? 20, rnnHidden: rnnHidden ?? 25,
+            observationStd: obsStd ?? 0.3, poisson: poisson ?? false, solve: solveSettings,
             // The SDE settings only for a latent SDE (elsewhere they keep their defaults, which are not stored).
             sdeScheme: kind == .latentSDE ? method ?? solve.solver?.name ?? "midpoint" : "midpoint",
-            sdeStep: kind == .latentSDE ? sdeStep : nil,
+            sdeStep: kind == .latentSDE ? sdeStep ?? 0.05 : nil,
             sdeGradient: kind == .latentSDE ? solve.gradient?.name ?? "backprop" : "backprop")
     }
 
-    var dataSpec: LatentDataSpec {
+    /// The data the flags describe.
+    func dataSpec(seed: UInt64) -> LatentDataSpec {
         LatentDataSpec(
-            source: data, spirals: SpiralDataset.Settings(series: series, points: points, noise: noise),
-            testSeries: testSeries, observedFraction: observedFraction, seed: seed)
+            source: data ?? "spirals",
+            spirals: SpiralDataset.Settings(series: series ?? 1000, points: points ?? 30, noise: noise ?? 0.3),
+            testSeries: testSeries ?? 100, observedFraction: observedFraction ?? 0.5, seed: seed)
+    }
+
+    func options(batch: Int, seed: UInt64) -> LatentTrainingOptions {
+        LatentTrainingOptions(
+            iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
+            timeBudget: timeBudget.flatMap(parseDuration))
     }
 
     func validate() throws {
-        guard kind != nil else { throw ValidationError("--model '\(model)' is unknown; use \(LatentModelKind.names)") }
+        guard kind != nil else { throw ValidationError("--model '\(model ?? "")' is unknown; use \(LatentModelKind.names)") }
         if kind != .latentSDE, let method, Tableau.named(method) == nil {
             throw ValidationError("--method \(method) is not a known solver; use \(Tableau.names.joined(separator: ", "))")
         }
-        if data == "spirals" {
-            do { try dataSpec.spirals.validate() } catch { throw ValidationError("\(error)") }
-            guard testSeries >= 1 else { throw ValidationError("--test-series must be ≥ 1, got \(testSeries)") }
-        } else if !data.lowercased().hasSuffix(".csv") {
-            throw ValidationError("--data '\(data)': expected spirals or a .csv file of series (series_id,time,feature_1,…)")
+        let spec = dataSpec(seed: 0)
+        if spec.isSpirals {
+            do { try spec.spirals.validate() } catch { throw ValidationError("\(error)") }
+            guard spec.testSeries >= 1 else { throw ValidationError("--test-series must be ≥ 1, got \(spec.testSeries)") }
+        } else if !spec.source.lowercased().hasSuffix(".csv") {
+            throw ValidationError("--data '\(spec.source)': expected spirals or a .csv file of series (series_id,time,feature_1,…)")
         }
-        guard observedFraction > 0, observedFraction <= 1 else {
-            throw ValidationError("--observed-fraction must be in (0, 1], got \(observedFraction)")
+        guard spec.observedFraction > 0, spec.observedFraction <= 1 else {
+            throw ValidationError("--observed-fraction must be in (0, 1], got \(spec.observedFraction)")
+        }
+        if let timeBudget, parseDuration(timeBudget) == nil {
+            throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
         }
         do {
             try modelConfiguration.validate()
-            try LatentTrainingOptions(iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery).validate()
+            try options(batch: batch ?? 100, seed: 0).validate()
         } catch { throw ValidationError("\(error)") }
         try requireWritableDirectory(out, flag: "--out")
+    }
+
+    /// On `--resume`: the stored configuration and data, after checking the flags given again.
+    private func storedRun(_ stored: ResumedCheckpoint) throws -> (LatentConfiguration, LatentDataSpec) {
+        let c = try stored.configuration(LatentConfiguration.self)
+        stored.noteMissingSettings(["--batch"])
+        guard let json = stored.metadata[RunCheckpointKey.data],
+              let d = try? JSONDecoder().decode(LatentDataSpec.self, from: Data(json.utf8)) else {
+            throw LaminarCLIError("cannot resume: \(stored.path) does not record its training data")
+        }
+        let checks: [(String, String?, String)] = [
+            ("--model", model, c.kind.rawValue), ("--latent", latent.map(String.init), String(c.latent)),
+            ("--hidden", hidden.map(String.init), String(c.hidden)), ("--rnn-hidden", rnnHidden.map(String.init), String(c.rnnHidden)),
+            ("--obs-std", obsStd.map { "\($0)" }, "\(c.observationStd)"), ("--poisson", poisson.map { "\($0)" }, "\(c.poisson)"),
+            ("--sde-step", sdeStep.map { "\($0)" }, c.sdeStep.map { "\($0)" } ?? "(none)"),
+            ("--data", data, d.source), ("--series", series.map(String.init), String(d.spirals.series)),
+            ("--points", points.map(String.init), String(d.spirals.points)), ("--noise", noise.map { "\($0)" }, "\(d.spirals.noise)"),
+            ("--test-series", testSeries.map(String.init), String(d.testSeries)),
+            ("--observed-fraction", observedFraction.map { "\($0)" }, "\(d.observedFraction)"),
+            ("--batch", batch.map(String.init), stored.training.map { String($0.batchSize) } ?? "(unknown)"),
+            ("--seed", runtime.seed.map(String.init), String(d.seed)),
+        ]
+        for (flag, given, value) in checks where value != "(unknown)" { try stored.check(flag, given: given, stored: value) }
+        if c.kind == .latentSDE {
+            try stored.check("--method", given: method, stored: c.sdeScheme)
+            try stored.check("--gradient", given: solve.gradient?.name, stored: c.sdeGradient)
+        } else {
+            try stored.check(solver: solve, stored: c.solve)
+            try stored.check("--method", given: method, stored: c.solve.method.name)
+        }
+        return (c, d)
     }
 
     func run() throws {
@@ -152,40 +198,38 @@ struct LatentTrain: ParsableCommand {
         SignalFlag.install()
         if kind != .latentSDE, method != nil { note("--method is deprecated; it is called --solver now") }
         let parallel: DataParallel<Float> = try distributed.dataParallel()
-        let spec = dataSpec
+        let stored = resume ? try ResumedCheckpoint(directory: out, model: "latent") : nil
+        let resumed = try stored.map(storedRun)
+        let spec = resumed?.1 ?? dataSpec(seed: runtime.seed ?? 0)
+        let seed = spec.seed
         let (train, test, _, dataNote) = try spec.load()
         if let dataNote { note(dataNote) }
-        var configuration = modelConfiguration
+        var configuration = resumed?.0 ?? modelConfiguration
         configuration.features = train[0].observed.featureCount
         let net = try makeSeriesModel(configuration, seed: seed)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let metadata = [
-            "model": "latent",
-            "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
-            "data": String(decoding: try encoder.encode(spec), as: UTF8.self),
+        var metadata = [
+            RunCheckpointKey.model: "latent", RunCheckpointKey.configuration: try jsonString(configuration),
+            RunCheckpointKey.data: try jsonString(spec),
         ]
-        let trainer = try LatentTrainer(
-            model: net,
-            options: LatentTrainingOptions(iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery),
-            data: train, directory: URL(fileURLWithPath: out), metadata: metadata, parallel: parallel)
-        let checkpointPath = trainer.checkpointURL.path
-        let exists = try parallel.communicator.decidedOnRoot { FileManager.default.fileExists(atPath: checkpointPath) }
-        if resume {
-            guard exists else { throw LaminarCLIError("cannot resume: no checkpoint at \(trainer.checkpointURL.path)") }
-            try trainer.resume()
-        } else if exists {
-            throw LaminarCLIError("\(out) already holds a run; pass --resume to continue it or choose another --out")
+        if let stored {
+            // The stored text, which may predate fields added with defaults.
+            for key in [RunCheckpointKey.configuration, RunCheckpointKey.data] { metadata[key] = stored.metadata[key] }
         }
+        let batch = self.batch ?? stored?.training?.batchSize ?? 100
+        let trainer = try LatentTrainer(
+            model: net, options: options(batch: batch, seed: seed), data: train, directory: URL(fileURLWithPath: out),
+            metadata: metadata, parallel: parallel)
+        try trainer.start(resume: resume)
+        let modelName = configuration.kind.rawValue
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
-        note("laminar latent train: \(model)\(poisson ? " + Poisson process" : "") (\(parameters) parameters) on \(train.count) series, \(iters) iterations")
+        note("laminar latent train: \(modelName)\(configuration.poisson ? " + Poisson process" : "") (\(parameters) parameters) on \(train.count) series, \(iters) iterations\(resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
         let bar = ProgressBar(total: iters, startIteration: trainer.iteration, logEvery: 50)
         do {
             try trainer.train(shouldStop: { SignalFlag.isSet }) { r in
                 var fields = [("loss", String(format: "%.3f", r.loss))]
-                if kind != .rnn { fields.append(("KL", String(format: "%.2f", r.kl))) }
-                if poisson { fields.append(("poisson", String(format: "%.2f", r.poisson))) }
-                if kind != .rnn { fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)")) }
+                if configuration.kind != .rnn { fields.append(("KL", String(format: "%.2f", r.kl))) }
+                if configuration.poisson { fields.append(("poisson", String(format: "%.2f", r.poisson))) }
+                if configuration.kind != .rnn { fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)")) }
                 bar.update(iteration: r.iteration, fields: fields)
             }
         } catch {
@@ -195,19 +239,19 @@ struct LatentTrain: ParsableCommand {
         bar.finish()
         SignalFlag.installImmediate()  // the checkpoint is written; the scoring below stops at once
         guard parallel.isRoot else { return }  // evaluation and summary: rank 0
+        if trainer.run.stoppedAtTimeBudget {
+            note(String(format: "time budget reached after %.0f s at iteration %d", trainer.run.elapsedSeconds, trainer.iteration))
+        }
         let records = try LatentRecord.read(from: trainer.metricsURL)
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let scores = try evaluateSeries(net, on: test)
         print(String(format: "interpolation RMSE: %.4f  extrapolation RMSE: %.4f  (%d test series)", scores.interpolationRMSE, scores.extrapolationRMSE, scores.series))
         print(String(format: "training: %.0f s, %.3f s/iteration", seconds, seconds / Double(max(1, records.count))))
         let summary = LatentRunSummary(
-            model: model, poisson: poisson, points: spec.isSpirals ? points : nil, parameters: parameters, iterations: iters,
-            trainSeconds: seconds, scores: scores)
-        let summaryEncoder = JSONEncoder()
-        summaryEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let summaryURL = URL(fileURLWithPath: out).appendingPathComponent("summary.json")
-        try AtomicFile.write(Array(try summaryEncoder.encode(summary)), to: summaryURL)
-        note("checkpoint: \(trainer.checkpointURL.path); summary: \(summaryURL.path)")
+            model: modelName, poisson: configuration.poisson, points: spec.isSpirals ? spec.spirals.points : nil,
+            parameters: parameters, iterations: trainer.iteration, trainSeconds: seconds, scores: scores)
+        try trainer.run.directory.writeSummary(summary)
+        note("checkpoint: \(trainer.checkpointURL.path); summary: \(trainer.run.directory.summaryURL.path)")
     }
 }
 
@@ -276,14 +320,5 @@ struct LatentPlot: ParsableCommand {
         let image = try LatentPictures.panels(model: run.model, examples: chosen, spirals: spirals, samplePaths: samples)
         try PNG.write(image, to: out)
         note("wrote \(out)")
-    }
-}
-
-extension LatentRecord {
-    /// The records of a `metrics.jsonl` file.
-    static func read(from url: URL) throws -> [LatentRecord] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-        let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).filter { !$0.isEmpty }.map { try decoder.decode(LatentRecord.self, from: Data($0)) }
     }
 }

@@ -263,7 +263,7 @@ extension LaminarCommand {
                 print(String(format: "bits/dim: %.4f ± %.4f", result.bitsPerDimension, result.standardError))
                 note("\(n) test images, \(result.exactTrace ? "exact log-determinant" : "Hutchinson trace estimate (exact trace infeasible at \(test.pixelsPerImage) dimensions)"), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             }
-            try ImageRunSummary.write(summary, to: directory.appendingPathComponent("summary.json"))
+            try RunDirectory(directory).writeSummary(summary)
             if !noPictures {
                 let path = directory.appendingPathComponent("samples.png").path
                 try ImagePictures.writeSampleGrid(

@@ -19,3 +19,11 @@ func loadFlowCheckpoint(_ path: String) throws -> (flow: AnyFlow<Float>, spec: M
         return (flow, spec, checkpoint.metadata)
     }
 }
+
+/// One line on standard error when a model is evaluated on other data than it was trained on
+/// (`name` and `--data-dir` of each; nothing when they agree).
+func noteOtherData(trainedOn: (name: String, directory: String?), evaluatedOn: (name: String, directory: String?)) {
+    func described(_ d: (name: String, directory: String?)) -> String { d.directory.map { "\(d.name) (\($0))" } ?? d.name }
+    guard trainedOn.name != evaluatedOn.name || trainedOn.directory != evaluatedOn.directory else { return }
+    note("the model was trained on \(described(trainedOn)) and is being evaluated on \(described(evaluatedOn))")
+}

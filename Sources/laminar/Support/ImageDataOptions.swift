@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import Laminar
 
-/// Where the images come from (shared by both subcommands).
+/// Where the images come from (shared by `classify train` and `classify evaluate`). Each flag is
+/// optional so that a command can tell a given value from the checkpoint's.
 struct ImageDataOptions: ParsableArguments {
-    @Option(help: "fashion-mnist (Debian's dataset-fashion-mnist), mnist (--data-dir or Datasets/mnist), or an MNIST-format directory.")
-    var data: String = "fashion-mnist"
+    @Option(help: "fashion-mnist (Debian's dataset-fashion-mnist), mnist (--data-dir or Datasets/mnist), or an MNIST-format directory (default fashion-mnist; on --resume and evaluate: the checkpoint's).")
+    var data: String?
 
     @Option(name: .customLong("data-dir"), help: "Directory of the IDX files for --data mnist.")
     var dataDirectory: String?
@@ -13,10 +14,52 @@ struct ImageDataOptions: ParsableArguments {
     @Option(help: "Use only the first N training and test images (quick runs).")
     var limit: Int?
 
-    var directory: String { ImageData.directory(data, dataDirectory: dataDirectory) }
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1, got \(limit)") }
+    }
+}
 
-    func load() throws -> ImageSplits {
-        try ImageData.load(data, dataDirectory: dataDirectory, limit: limit)
+/// Which images a classifier was trained on, as its checkpoint records them (`data`, `data_dir`,
+/// `limit`): evaluation reads the same set by default.
+struct ImageDataSource: Equatable {
+    /// `fashion-mnist`, `mnist` or a directory.
+    var name: String
+    /// The directory of the IDX files when given for a named set.
+    var dataDirectory: String?
+    /// Only the first `limit` images of each split.
+    var limit: Int?
+
+    /// The directory the images are read from.
+    var directory: String { ImageData.directory(name, dataDirectory: dataDirectory) }
+
+    /// Both splits.
+    func load(quiet: Bool = false) throws -> ImageSplits {
+        try ImageData.load(name, dataDirectory: dataDirectory, limit: limit, quiet: quiet)
+    }
+
+    /// The checkpoint metadata entries.
+    var entries: [String: String] {
+        var out = [RunCheckpointKey.data: name]
+        if let dataDirectory { out["data_dir"] = dataDirectory }
+        if let limit { out["limit"] = String(limit) }
+        return out
+    }
+
+    /// The source a checkpoint records (checkpoints written before `data_dir` was stored hold the
+    /// directory itself as `data`); nil when it records none.
+    init?(metadata: [String: String]) {
+        guard let name = metadata[RunCheckpointKey.data] else { return nil }
+        (self.name, dataDirectory, limit) = (name, metadata["data_dir"], metadata["limit"].flatMap { Int($0) })
+    }
+
+    init(name: String, dataDirectory: String?, limit: Int?) {
+        (self.name, self.dataDirectory, self.limit) = (name, dataDirectory, limit)
+    }
+
+    /// For messages: the name, with the directory when it says more.
+    var described: String {
+        let limited = limit.map { ", first \($0) images of each split" } ?? ""
+        return (directory == name ? name : "\(name) (\(directory))") + limited
     }
 }
 

@@ -65,12 +65,6 @@ struct ImageRunSummary: Codable {
     var testExactTrace: Bool?
     /// Forward NFE per evaluated batch of 100 images.
     var testNFE: Double?
-
-    static func write(_ summary: ImageRunSummary, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write([UInt8](try encoder.encode(summary)), to: url)
-    }
 }
 
 /// `90s`, `60m`, `2h`, `1.5h` or plain seconds → seconds; nil when malformed or not positive.

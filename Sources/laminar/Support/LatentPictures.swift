@@ -4,7 +4,8 @@ import Laminar
 /// The paper's Figure-8-style picture of a latent model: one panel per series with the true
 /// trajectory (grey, when known), the observations (black), the model's reconstruction over
 /// the observed window (blue) and its extrapolation after it (red, dashed). Two-feature data is
-/// drawn in its plane, one-feature data against time.
+/// drawn in its plane (equal scales), one-feature data against time; every panel has axes with
+/// tick values and a title naming its series and what is plotted.
 enum LatentPictures {
     static let truthColor = RGB(170, 170, 170), observedColor = RGB(20, 20, 20)
     static let reconstructionColor = RGB(31, 119, 180), extrapolationColor = RGB(214, 39, 40)
@@ -35,14 +36,21 @@ enum LatentPictures {
             } else {
                 truthMarkers = example.extrapolation.times.indices.map { point(example.extrapolation.times[$0], example.extrapolation.values[$0]) }
             }
-            let all = truth + truthMarkers + observed + reconstruction + extrapolation
+            func finite(_ p: (Double, Double)) -> Bool { p.0.isFinite && p.1.isFinite && Swift.abs(p.0) < 1e9 && Swift.abs(p.1) < 1e9 }
+            let all = (truth + truthMarkers + observed + reconstruction + extrapolation).filter(finite)
             var xLo = all.map(\.0).min() ?? -1, xHi = all.map(\.0).max() ?? 1
             var yLo = all.map(\.1).min() ?? -1, yHi = all.map(\.1).max() ?? 1
-            let span = max(xHi - xLo, yHi - yLo, 1e-6) * 1.1
-            let (cx, cy) = ((xLo + xHi) / 2, (yLo + yHi) / 2)
-            (xLo, xHi, yLo, yHi) = (cx - span / 2, cx + span / 2, cy - span / 2, cy + span / 2)
+            if planar {
+                // The plane at equal scales, so that a spiral looks like one.
+                let span = max(xHi - xLo, yHi - yLo, 1e-6) * 1.1
+                let (cx, cy) = ((xLo + xHi) / 2, (yLo + yHi) / 2)
+                (xLo, xHi, yLo, yHi) = (cx - span / 2, cx + span / 2, cy - span / 2, cy + span / 2)
+            } else {
+                // Time and value have their own units: each axis gets its own padded range.
+                let (xPad, yPad) = (max(xHi - xLo, 1e-6) * 0.05, max(yHi - yLo, 1e-6) * 0.08)
+                (xLo, xHi, yLo, yHi) = (xLo - xPad, xHi + xPad, yLo - yPad, yHi + yPad)
+            }
             var image = RGBImage(width: size, height: size)
-            image.strokeRectangle(x: 0, y: 0, width: size, height: size, color: RGB(200, 200, 200))
             func px(_ p: (Double, Double)) -> (Double, Double) {
                 ((p.0 - xLo) / (xHi - xLo) * Double(size - 1), (1 - (p.1 - yLo) / (yHi - yLo)) * Double(size - 1))
             }
@@ -60,28 +68,26 @@ enum LatentPictures {
                     image.drawLine(x0: p.0, y0: p.1, x1: q.0, y1: q.1, color: sampleColor, thickness: 1, dash: 0)
                 }
             }
-            func finite(_ p: (Double, Double)) -> Bool { p.0.isFinite && p.1.isFinite && Swift.abs(p.0) < 1e9 && Swift.abs(p.1) < 1e9 }
             for m in truthMarkers where finite(m) { let p = px(m); image.drawMarker(x: Int(p.0), y: Int(p.1), size: 5, square: true, color: truthColor) }
             polyline(reconstruction, reconstructionColor)
             polyline(extrapolation, extrapolationColor, dash: 6)
             for o in observed where finite(o) { let p = px(o); image.drawMarker(x: Int(p.0), y: Int(p.1), size: 5, square: false, color: observedColor) }
-            image.drawText(example.observed.id, x: 6, y: 6, color: RGB(90, 90, 90))
-            panels.append(image)
+            let axes = planar ? "x2 against x1" : "value against time"
+            panels.append(Axes.frame(image, title: "series \(example.observed.id): \(axes)", x: xLo...xHi, y: yLo...yHi))
         }
+        // Every framed panel on a cell of the same size (tick labels make their margins differ).
+        let cellWidth = (panels.map(\.width).max() ?? size) + 8, cellHeight = (panels.map(\.height).max() ?? size) + 8
         let columns = min(3, panels.count)
-        var rows: [RGBImage] = []
-        for start in stride(from: 0, to: panels.count, by: columns) {
-            var row = Array(panels[start..<min(panels.count, start + columns)])
-            while row.count < columns { row.append(RGBImage(width: size, height: size)) }
-            rows.append(RGBImage.horizontal(row))
-        }
+        let rowCount = (panels.count + columns - 1) / columns
         let legendWidth = 600
-        let width = Swift.max(rows.map(\.width).max() ?? size, legendWidth)
+        let width = Swift.max(columns * cellWidth, legendWidth)
         let legendHeight = 28
-        var canvas = RGBImage(width: width, height: rows.count * (size + 8) + legendHeight)
-        for (r, row) in rows.enumerated() { canvas.paste(row, x: 0, y: r * (size + 8)) }
+        var canvas = RGBImage(width: width, height: rowCount * cellHeight + legendHeight)
+        for (k, panel) in panels.enumerated() {
+            canvas.paste(panel, x: (k % columns) * cellWidth + (cellWidth - panel.width) / 2, y: (k / columns) * cellHeight + 4)
+        }
         var x = 8
-        let y = rows.count * (size + 8) + 8
+        let y = rowCount * cellHeight + 8
         for (label, color) in [
             ("truth", truthColor), ("observed", observedColor), ("reconstruction", reconstructionColor),
             ("extrapolation", extrapolationColor),

@@ -42,8 +42,7 @@ struct StoredRun {
 
     /// A usage error naming a flag whose value disagrees with the checkpoint.
     func conflict(_ flag: String, stored: String, given: String) -> ValidationError {
-        ValidationError(
-            "cannot resume: \(flag) is \(given) here but \(stored) in \(checkpointPath); drop \(flag) (resume reads it from the checkpoint) or choose another --out")
+        resumeConflict(flag, stored: stored, given: given, checkpoint: checkpointPath)
     }
 
     /// Throws when a flag given on the command line disagrees with the stored value.

@@ -1,9 +1,11 @@
-/// Optimisation settings of `laminar train`; stored in checkpoints so that `--resume` continues
-/// the same run.
+/// Optimisation settings of a training run, the same for every model; stored in checkpoints
+/// (metadata key `training`, JSON) so that `--resume` continues the same run.
 public struct TrainingOptions: Codable, Sendable, Equatable {
-    /// Total number of iterations.
+    /// Total number of iterations (counting those before a resume).
     public var iterations: Int
+    /// Rows (points, images, series) in one global batch, over all ranks.
     public var batchSize: Int
+    /// Adam's learning rate (before warm-up and divergence halvings).
     public var learningRate: Double
     /// Adam's L2 weight decay (FFJORD's toy runs use 1e-5).
     public var weightDecay: Double
@@ -23,6 +25,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// counted across resumes; nil: no limit.
     public var timeBudget: Double?
 
+    /// Options with FFJORD's toy defaults for everything not given.
     public init(
         iterations: Int = 10_000, batchSize: Int = 512, learningRate: Double = 1e-3, weightDecay: Double = 1e-5,
         warmup: Int = 0, gradientClip: Double? = nil, seed: UInt64 = 0, checkpointEvery: Int = 500,
@@ -62,28 +65,4 @@ public enum DivergencePolicy: String, Codable, Sendable, CaseIterable {
     case stop
     /// Reload the last good checkpoint, halve the learning rate and continue.
     case restoreAndHalveLR = "restore-and-halve-lr"
-}
-
-/// Failures of a training run.
-public enum TrainingError: Error, CustomStringConvertible {
-    case invalidOptions(String)
-    case diverged(iteration: Int, cause: String)
-    case nfeBudgetExceeded(iteration: Int, nfe: Int, budget: Int)
-    case solverFailed(iteration: Int, message: String)
-    case resumeMismatch(String)
-    case interrupted(iteration: Int)
-
-    public var description: String {
-        switch self {
-        case .invalidOptions(let s): return s
-        case .diverged(let i, let cause):
-            return "training diverged at iteration \(i): \(cause). The last good checkpoint is kept; try a smaller --lr, --clip 1, or --on-divergence restore-and-halve-lr"
-        case .nfeBudgetExceeded(let i, let nfe, let budget):
-            return "iteration \(i) needed \(nfe) function evaluations, above --max-nfe \(budget): the dynamics are getting stiff. Try regularization (--kinetic 0.01 --jacobian 0.01), a looser --rtol/--atol, or a larger --max-nfe"
-        case .solverFailed(let i, let m):
-            return "the ODE solver failed at iteration \(i): \(m). The last good checkpoint is kept"
-        case .resumeMismatch(let s): return "cannot resume: \(s)"
-        case .interrupted(let i): return "interrupted at iteration \(i); checkpoint written, continue with --resume"
-        }
-    }
 }

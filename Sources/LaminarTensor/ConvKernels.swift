@@ -30,13 +30,20 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outputPixels: Int { outputHeight * outputWidth }
 }
 
-func applyIm2col<S: TensorScalar>(_ image: UnsafePointer<S>, _ columns: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
+/// Writes the column matrix of one image: row `(c·kh + ki)·kw + kj` holds the input pixels under
+/// tap `(ki, kj)` of channel `c` for every output pixel (zeros where the tap falls on padding).
+/// Rows are `leadingDimension` scalars apart (Ho·Wo when nil), so the columns of several images
+/// can sit side by side in one matrix `[C·kh·kw, images·Ho·Wo]`.
+func applyIm2col<S: TensorScalar>(
+    _ image: UnsafePointer<S>, _ columns: UnsafeMutablePointer<S>, _ g: ConvGeometry, leadingDimension: Int? = nil
+) {
     let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
+    let ld = leadingDimension ?? ho * wo
     var row = 0
     for c in 0..<g.channels {
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
-                let out = columns + row * ho * wo
+                let out = columns + row * ld
                 let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
                 for oy in 0..<ho {
                     let y = oy * stride + ki - g.padding
@@ -70,13 +77,18 @@ func validOutputRange(offset: Int, stride: Int, size: Int, outputs: Int) -> (Int
     return (Swift.min(first, end), end)
 }
 
-func applyCol2im<S: TensorScalar>(_ columns: UnsafePointer<S>, _ image: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
+/// The adjoint of ``applyIm2col(_:_:_:leadingDimension:)``: adds every column entry back into the
+/// image pixel it was read from (overlapping taps accumulate; `image` must be initialised).
+func applyCol2im<S: TensorScalar>(
+    _ columns: UnsafePointer<S>, _ image: UnsafeMutablePointer<S>, _ g: ConvGeometry, leadingDimension: Int? = nil
+) {
     let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
+    let ld = leadingDimension ?? ho * wo
     var row = 0
     for c in 0..<g.channels {
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
-                let col = columns + row * ho * wo
+                let col = columns + row * ld
                 let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
                 for oy in 0..<ho where first < end {
                     let y = oy * stride + ki - g.padding

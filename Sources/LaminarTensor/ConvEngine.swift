@@ -77,7 +77,7 @@ enum ConvEngine {
                             let b = bias[c]
                             for q in 0..<p { dst[q] = src[q] + b }
                         } else {
-                            copyScalars(dst, from: src, count: p)
+                            copyShort(dst, from: src, count: p)
                         }
                     }
                 }
@@ -111,9 +111,8 @@ enum ConvEngine {
                 let b = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered.pointer, first: start, images: m, channels: o, pixels: p)
                 S.gemm(transposeA: true, transposeB: false, m: k, n: ld, k: o, alpha: 1, a: w, lda: k,
                        b: b, ldb: ld, beta: 0, c: columns.pointer, ldc: ld)
-                fill(dx + start * imageSize, 0, count: m * imageSize)
                 for j in 0..<m {
-                    applyCol2im(columns.pointer + j * p, dx + (start + j) * imageSize, g, leadingDimension: ld)
+                    applyCol2im(columns.pointer + j * p, dx + (start + j) * imageSize, g, leadingDimension: ld, accumulate: false)
                 }
             }
         }
@@ -170,7 +169,7 @@ enum ConvEngine {
         let ld = images * pixels
         for j in 0..<images {
             for c in 0..<channels {
-                copyScalars(matrix + c * ld + j * pixels, from: planes + ((first + j) * channels + c) * pixels, count: pixels)
+                copyShort(matrix + c * ld + j * pixels, from: planes + ((first + j) * channels + c) * pixels, count: pixels)
             }
         }
         return UnsafePointer(matrix)

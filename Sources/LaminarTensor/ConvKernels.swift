@@ -128,16 +128,6 @@ func zeroShort<S: TensorScalar>(_ destination: UnsafeMutablePointer<S>, count: I
     }
 }
 
-/// Output columns `first..<end` whose input column `ox · stride + offset` lies inside `0..<size`.
-@inline(__always)
-func validOutputRange(offset: Int, stride: Int, size: Int, outputs: Int) -> (Int, Int) {
-    // ox · stride + offset ≥ 0  ⇔  ox ≥ ⌈−offset / stride⌉;  ox · stride + offset ≤ size − 1.
-    let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-    let last = size - 1 - offset
-    let end = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
-    return (Swift.min(first, end), end)
-}
-
 /// The adjoint of ``applyIm2col(_:_:_:leadingDimension:)``: adds every column entry back into the
 /// image pixel it was read from (overlapping taps accumulate). With `accumulate` the image must
 /// be initialised and receives the sums on top; without, it is overwritten.

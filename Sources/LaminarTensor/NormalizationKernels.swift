@@ -24,9 +24,55 @@ public struct GroupNormGeometry: Sendable, Equatable {
     public var groupSize: Int { channelsPerGroup * spatial }
 }
 
+/// Batches smaller than this many elements are normalised on the calling thread.
+let groupNormParallelElements = 1 << 15
+
+/// ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` on blocks of samples, one per configured
+/// thread (samples are independent).
+func groupNormForwardLoop<S: TensorScalar>(
+    _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
+    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
+) {
+    let sample = g.channels * g.spatial
+    let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
+    _ = RowParallel.map(blocks) { b in
+        var part = g
+        part.batch = b.count
+        let o = b.lowerBound * sample
+        groupNormForwardSerial(x + o, gamma, beta, y + o, xhat + o, rstd + b.lowerBound * g.groups, part, epsilon: epsilon)
+    }
+}
+
+/// ``groupNormBackwardSerial(_:_:_:_:_:_:_:_:)`` on blocks of samples, one per configured
+/// thread; the blocks' `dγ`, `dβ` are summed.
+func groupNormBackwardLoop<S: TensorScalar>(
+    _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
+    _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
+    _ g: GroupNormGeometry
+) {
+    let sample = g.channels * g.spatial
+    let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
+    let partials = (1..<blocks.count).map { _ in Workspace<S>(count: 2 * g.channels) }
+    defer { partials.forEach { $0.release() } }
+    _ = RowParallel.map(blocks) { b in
+        let index = blocks.firstIndex(of: b)!
+        let (dg, db) = index == 0 ? (dgamma, dbeta) : (partials[index - 1].pointer, partials[index - 1].pointer + g.channels)
+        var part = g
+        part.batch = b.count
+        let o = b.lowerBound * sample
+        groupNormBackwardSerial(dy + o, xhat + o, rstd + b.lowerBound * g.groups, gamma, dx + o, dg, db, part)
+    }
+    for partial in partials {
+        for c in 0..<g.channels {
+            dgamma[c] += partial.pointer[c]
+            dbeta[c] += partial.pointer[g.channels + c]
+        }
+    }
+}
+
 /// `x̂ = (x − μ_g)·r_g` with `r_g = 1/√(σ²_g + ε)` per sample and group, and
 /// `y = γ_c·x̂ + β_c`; writes `y`, `x̂` and `r` ([N·G]).
-func groupNormForwardLoop<S: TensorScalar>(
+func groupNormForwardSerial<S: TensorScalar>(
     _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
     _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
 ) {
@@ -51,10 +97,10 @@ func groupNormForwardLoop<S: TensorScalar>(
     }
 }
 
-/// The vector–Jacobian product of ``groupNormForwardLoop(_:_:_:_:_:_:_:epsilon:)`` for the
+/// The vector–Jacobian product of ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` for the
 /// upstream gradient `dy`: `dβ_c = Σ dy`, `dγ_c = Σ dy·x̂` (over samples and positions) and
 /// `dx = r·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂))`. `dgamma` and `dbeta` are overwritten.
-func groupNormBackwardLoop<S: TensorScalar>(
+func groupNormBackwardSerial<S: TensorScalar>(
     _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
     _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
     _ g: GroupNormGeometry

@@ -1,7 +1,7 @@
 // oneDNN (Debian's libdnnl 2.6) on the convolutions of Laminar's image models, for the choice of
 // convolution engine (docs/design.md): forward, backward-data and backward-weights on plain NCHW
 // tensors (Laminar's layout), medians of 20 calls after 3 warm-ups, one line of JSON per
-// operation. Build and run (one thread):
+// operation. Needs Debian's libdnnl-dev (not a dependency of Laminar). Build and run (one thread):
 //   cc -O2 Benchmarks/peers/onednn_conv.c -ldnnl -o /tmp/onednn_conv && OMP_NUM_THREADS=1 /tmp/onednn_conv
 // `laminar-bench conv` times Laminar's engine on the same shapes.
 #include <dnnl.h>

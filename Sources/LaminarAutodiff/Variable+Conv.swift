@@ -5,15 +5,18 @@
 public func conv2d<S>(
     _ x: Variable<S>, weight: Variable<S>, bias: Variable<S>? = nil, stride: Int = 1, padding: Int = 0
 ) -> Variable<S> {
-    let value = Tensor.conv2d(x.value, weight: weight.value, bias: nil, stride: stride, padding: padding)
-    let y = Variable.record("conv2d", value, [x, weight]) { g, _, needs in
-        [
+    // The bias is added inside the convolution's kernel (no separate broadcasting pass); its
+    // gradient is the output gradient summed over images and pixels.
+    let value = Tensor.conv2d(x.value, weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    return Variable.record("conv2d", value, inputs) { g, _, needs in
+        var grads = [
             needs[0] ? conv2dBackwardInput(g, weight: weight, inputShape: x.shape, stride: stride, padding: padding) : nil,
             needs[1] ? conv2dBackwardWeight(x, gradOutput: g, weightShape: weight.shape, stride: stride, padding: padding) : nil,
         ]
+        if inputs.count == 3 { grads.append(needs[2] ? g.sum(axes: [0, 2, 3]) : nil) }
+        return grads
     }
-    guard let bias else { return y }
-    return y + bias.reshaped([1, bias.count, 1, 1])
 }
 
 /// The input-gradient of `conv2d` as a differentiable operation.

@@ -30,66 +30,132 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outputPixels: Int { outputHeight * outputWidth }
 }
 
-func applyIm2col<S: TensorScalar>(_ image: UnsafePointer<S>, _ columns: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
-    let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
-    var row = 0
-    for c in 0..<g.channels {
-        for ki in 0..<g.kernelHeight {
-            for kj in 0..<g.kernelWidth {
-                let out = columns + row * ho * wo
-                let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
-                for oy in 0..<ho {
-                    let y = oy * stride + ki - g.padding
-                    let line = out + oy * wo
-                    guard y >= 0 && y < g.height && first < end else {
-                        line.update(repeating: 0, count: wo)
-                        continue
-                    }
-                    if first > 0 { line.update(repeating: 0, count: first) }
-                    if end < wo { (line + end).update(repeating: 0, count: wo - end) }
-                    let src = image + (c * g.height + y) * g.width + (kj - g.padding)
-                    if stride == 1 {
-                        copyScalars(line + first, from: src + first, count: end - first)
-                    } else {
-                        for ox in first..<end { line[ox] = src[ox * stride] }
-                    }
+/// Writes the column matrix of one image: row `(c·kh + ki)·kw + kj` holds the input pixels under
+/// tap `(ki, kj)` of channel `c` for every output pixel (zeros where the tap falls on padding).
+/// Rows are `leadingDimension` scalars apart (Ho·Wo when nil), so the columns of several images
+/// can sit side by side in one matrix `[C·kh·kw, images·Ho·Wo]`.
+///
+/// With padding, each channel is first copied into a zero-bordered plane, so that every row
+/// segment is a plain copy without bounds tests (on 6 × 6 maps the per-segment tests and
+/// divisions had cost more than the copies).
+func applyIm2col<S: TensorScalar>(
+    _ image: UnsafePointer<S>, _ columns: UnsafeMutablePointer<S>, _ g: ConvGeometry, leadingDimension: Int? = nil
+) {
+    let ld = leadingDimension ?? g.outputPixels
+    let taps = g.kernelHeight * g.kernelWidth, planeSize = g.height * g.width
+    let p = g.padding
+    guard p > 0 else {
+        for c in 0..<g.channels { im2colPlane(image + c * planeSize, rowLength: g.width, columns + c * taps * ld, g, ld) }
+        return
+    }
+    let hp = g.height + 2 * p, wp = g.width + 2 * p
+    withUnsafeTemporaryAllocation(of: S.self, capacity: hp * wp) { buffer in
+        let plane = buffer.baseAddress!
+        fill(plane, 0, count: hp * wp)  // the border stays zero for every channel
+        for c in 0..<g.channels {
+            for y in 0..<g.height {
+                copyShort(plane + (y + p) * wp + p, from: image + c * planeSize + y * g.width, count: g.width)
+            }
+            im2colPlane(plane, rowLength: wp, columns + c * taps * ld, g, ld)
+        }
+    }
+}
+
+/// The `kh·kw` column rows of one (padded) channel plane whose rows are `rowLength` apart.
+@inline(__always)
+func im2colPlane<S: TensorScalar>(
+    _ plane: UnsafePointer<S>, rowLength wp: Int, _ out: UnsafeMutablePointer<S>, _ g: ConvGeometry, _ ld: Int
+) {
+    let ho = g.outputHeight, wo = g.outputWidth, s = g.stride
+    for ki in 0..<g.kernelHeight {
+        for kj in 0..<g.kernelWidth {
+            let row = out + (ki * g.kernelWidth + kj) * ld
+            for oy in 0..<ho {
+                let src = plane + (oy * s + ki) * wp + kj, line = row + oy * wo
+                if s == 1 {
+                    copyShort(line, from: src, count: wo)
+                } else {
+                    for ox in 0..<wo { line[ox] = src[ox * s] }
                 }
-                row += 1
             }
         }
     }
 }
 
-/// Output columns `first..<end` whose input column `ox · stride + offset` lies inside `0..<size`.
+/// Adds the `kh·kw` column rows of one channel back into a (padded) plane whose rows are
+/// `rowLength` apart.
 @inline(__always)
-func validOutputRange(offset: Int, stride: Int, size: Int, outputs: Int) -> (Int, Int) {
-    // ox · stride + offset ≥ 0  ⇔  ox ≥ ⌈−offset / stride⌉;  ox · stride + offset ≤ size − 1.
-    let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-    let last = size - 1 - offset
-    let end = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
-    return (Swift.min(first, end), end)
+func col2imPlane<S: TensorScalar>(
+    _ columns: UnsafePointer<S>, _ plane: UnsafeMutablePointer<S>, rowLength wp: Int, _ g: ConvGeometry, _ ld: Int
+) {
+    let ho = g.outputHeight, wo = g.outputWidth, s = g.stride
+    for ki in 0..<g.kernelHeight {
+        for kj in 0..<g.kernelWidth {
+            let row = columns + (ki * g.kernelWidth + kj) * ld
+            for oy in 0..<ho {
+                let dst = plane + (oy * s + ki) * wp + kj, line = row + oy * wo
+                if s == 1 {
+                    for ox in 0..<wo { dst[ox] += line[ox] }
+                } else {
+                    for ox in 0..<wo { dst[ox * s] += line[ox] }
+                }
+            }
+        }
+    }
 }
 
-func applyCol2im<S: TensorScalar>(_ columns: UnsafePointer<S>, _ image: UnsafeMutablePointer<S>, _ g: ConvGeometry) {
-    let ho = g.outputHeight, wo = g.outputWidth, stride = g.stride
-    var row = 0
-    for c in 0..<g.channels {
-        for ki in 0..<g.kernelHeight {
-            for kj in 0..<g.kernelWidth {
-                let col = columns + row * ho * wo
-                let (first, end) = validOutputRange(offset: kj - g.padding, stride: stride, size: g.width, outputs: wo)
-                for oy in 0..<ho where first < end {
-                    let y = oy * stride + ki - g.padding
-                    if y < 0 || y >= g.height { continue }
-                    let dst = image + (c * g.height + y) * g.width + (kj - g.padding)
-                    let line = col + oy * wo
-                    if stride == 1 {
-                        for ox in first..<end { dst[ox] += line[ox] }
-                    } else {
-                        for ox in first..<end { dst[ox * stride] += line[ox] }
-                    }
+/// Copies `count` scalars; rows of small feature maps (6 × 6 in the classifiers' ODE block) are a
+/// few scalars long, where a `memcpy` call costs more than the copy (perf: `memmove` and `memset`
+/// 14 % of a classifier step before).
+@inline(__always)
+func copyShort<S: TensorScalar>(_ destination: UnsafeMutablePointer<S>, from source: UnsafePointer<S>, count: Int) {
+    if count >= 64 { return copyScalars(destination, from: source, count: count) }
+    var i = 0
+    while i < count {
+        destination[i] = source[i]
+        i += 1
+    }
+}
+
+/// Sets `count` scalars to zero, inline for short runs (see ``copyShort(_:from:count:)``).
+@inline(__always)
+func zeroShort<S: TensorScalar>(_ destination: UnsafeMutablePointer<S>, count: Int) {
+    if count >= 64 { return fill(destination, 0, count: count) }
+    var i = 0
+    while i < count {
+        destination[i] = 0
+        i += 1
+    }
+}
+
+/// The adjoint of ``applyIm2col(_:_:_:leadingDimension:)``: adds every column entry back into the
+/// image pixel it was read from (overlapping taps accumulate). With `accumulate` the image must
+/// be initialised and receives the sums on top; without, it is overwritten.
+func applyCol2im<S: TensorScalar>(
+    _ columns: UnsafePointer<S>, _ image: UnsafeMutablePointer<S>, _ g: ConvGeometry, leadingDimension: Int? = nil,
+    accumulate: Bool = true
+) {
+    let ld = leadingDimension ?? g.outputPixels
+    let taps = g.kernelHeight * g.kernelWidth, planeSize = g.height * g.width
+    let p = g.padding
+    guard p > 0 else {
+        if !accumulate { fill(image, 0, count: g.channels * planeSize) }
+        for c in 0..<g.channels { col2imPlane(columns + c * taps * ld, image + c * planeSize, rowLength: g.width, g, ld) }
+        return
+    }
+    let hp = g.height + 2 * p, wp = g.width + 2 * p
+    withUnsafeTemporaryAllocation(of: S.self, capacity: hp * wp) { buffer in
+        let plane = buffer.baseAddress!
+        for c in 0..<g.channels {
+            fill(plane, 0, count: hp * wp)
+            col2imPlane(columns + c * taps * ld, plane, rowLength: wp, g, ld)
+            for y in 0..<g.height {
+                let src = plane + (y + p) * wp + p, dst = image + c * planeSize + y * g.width
+                if accumulate {
+                    for x in 0..<g.width { dst[x] += src[x] }
+                } else {
+                    copyShort(dst, from: src, count: g.width)
                 }
-                row += 1
             }
         }
     }

@@ -24,23 +24,63 @@ public struct GroupNormGeometry: Sendable, Equatable {
     public var groupSize: Int { channelsPerGroup * spatial }
 }
 
+/// Batches smaller than this many elements are normalised on the calling thread.
+let groupNormParallelElements = 1 << 15
+
+/// ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` on blocks of samples, one per configured
+/// thread (samples are independent).
+func groupNormForwardLoop<S: TensorScalar>(
+    _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
+    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
+) {
+    let sample = g.channels * g.spatial
+    let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
+    _ = RowParallel.map(blocks) { b in
+        var part = g
+        part.batch = b.count
+        let o = b.lowerBound * sample
+        groupNormForwardSerial(x + o, gamma, beta, y + o, xhat + o, rstd + b.lowerBound * g.groups, part, epsilon: epsilon)
+    }
+}
+
+/// ``groupNormBackwardSerial(_:_:_:_:_:_:_:_:)`` on blocks of samples, one per configured
+/// thread; the blocks' `dγ`, `dβ` are summed.
+func groupNormBackwardLoop<S: TensorScalar>(
+    _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
+    _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
+    _ g: GroupNormGeometry
+) {
+    let sample = g.channels * g.spatial
+    let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
+    let partials = (1..<blocks.count).map { _ in Workspace<S>(count: 2 * g.channels) }
+    defer { partials.forEach { $0.release() } }
+    _ = RowParallel.map(blocks) { b in
+        let index = blocks.firstIndex(of: b)!
+        let (dg, db) = index == 0 ? (dgamma, dbeta) : (partials[index - 1].pointer, partials[index - 1].pointer + g.channels)
+        var part = g
+        part.batch = b.count
+        let o = b.lowerBound * sample
+        groupNormBackwardSerial(dy + o, xhat + o, rstd + b.lowerBound * g.groups, gamma, dx + o, dg, db, part)
+    }
+    for partial in partials {
+        for c in 0..<g.channels {
+            dgamma[c] += partial.pointer[c]
+            dbeta[c] += partial.pointer[g.channels + c]
+        }
+    }
+}
+
 /// `x̂ = (x − μ_g)·r_g` with `r_g = 1/√(σ²_g + ε)` per sample and group, and
 /// `y = γ_c·x̂ + β_c`; writes `y`, `x̂` and `r` ([N·G]).
-func groupNormForwardLoop<S: TensorScalar>(
+func groupNormForwardSerial<S: TensorScalar>(
     _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
     _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
 ) {
     let m = g.groupSize
     for block in 0..<(g.batch * g.groups) {
         let base = block * m
-        var sum = 0.0
-        for i in 0..<m { sum += Double(x[base + i]) }
-        let mean = sum / Double(m)
-        var squares = 0.0
-        for i in 0..<m {
-            let d = Double(x[base + i]) - mean
-            squares += d * d
-        }
+        let mean = sumInDouble(x + base, count: m) / Double(m)
+        let squares = sumOfSquaredDeviations(x + base, count: m, from: mean)
         let r = 1 / (squares / Double(m) + epsilon).squareRoot()
         rstd[block] = S(r)
         let firstChannel = (block % g.groups) * g.channelsPerGroup
@@ -57,10 +97,10 @@ func groupNormForwardLoop<S: TensorScalar>(
     }
 }
 
-/// The vector–Jacobian product of ``groupNormForwardLoop(_:_:_:_:_:_:_:epsilon:)`` for the
+/// The vector–Jacobian product of ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` for the
 /// upstream gradient `dy`: `dβ_c = Σ dy`, `dγ_c = Σ dy·x̂` (over samples and positions) and
 /// `dx = r·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂))`. `dgamma` and `dbeta` are overwritten.
-func groupNormBackwardLoop<S: TensorScalar>(
+func groupNormBackwardSerial<S: TensorScalar>(
     _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
     _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
     _ g: GroupNormGeometry
@@ -77,12 +117,7 @@ func groupNormBackwardLoop<S: TensorScalar>(
         for c in 0..<g.channelsPerGroup {
             let gc = Double(gamma[firstChannel + c])
             let start = base + c * g.spatial
-            var sumDy = 0.0, sumDyXhat = 0.0
-            for i in start..<(start + g.spatial) {
-                let d = Double(dy[i])
-                sumDy += d
-                sumDyXhat += d * Double(xhat[i])
-            }
+            let (sumDy, sumDyXhat) = sumAndInnerProduct(dy + start, xhat + start, count: g.spatial)
             dbeta[firstChannel + c] += S(sumDy)
             dgamma[firstChannel + c] += S(sumDyXhat)
             meanScaled += gc * sumDy
@@ -99,6 +134,60 @@ func groupNormBackwardLoop<S: TensorScalar>(
             }
         }
     }
+}
+
+/// `Σ x[i]` in Double with four independent partial sums (a single running sum is one
+/// dependent addition per element; four let the additions overlap).
+@inline(__always)
+func sumInDouble<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
+    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+        s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
+        i += 4
+    }
+    while i < count { s0 += Double(x[i]); i += 1 }
+    return (s0 + s1) + (s2 + s3)
+}
+
+/// `Σ (x[i] − mean)²` in Double, four partial sums.
+@inline(__always)
+func sumOfSquaredDeviations<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, from mean: Double) -> Double {
+    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+        let d0 = Double(x[i]) - mean, d1 = Double(x[i + 1]) - mean
+        let d2 = Double(x[i + 2]) - mean, d3 = Double(x[i + 3]) - mean
+        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+        i += 4
+    }
+    while i < count {
+        let d = Double(x[i]) - mean
+        s0 += d * d
+        i += 1
+    }
+    return (s0 + s1) + (s2 + s3)
+}
+
+/// `(Σ a[i], Σ a[i]·b[i])` in Double, four partial sums each.
+@inline(__always)
+func sumAndInnerProduct<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, count: Int) -> (Double, Double) {
+    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+    var (p0, p1, p2, p3) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+        let a0 = Double(a[i]), a1 = Double(a[i + 1]), a2 = Double(a[i + 2]), a3 = Double(a[i + 3])
+        s0 += a0; s1 += a1; s2 += a2; s3 += a3
+        p0 += a0 * Double(b[i]); p1 += a1 * Double(b[i + 1]); p2 += a2 * Double(b[i + 2]); p3 += a3 * Double(b[i + 3])
+        i += 4
+    }
+    while i < count {
+        let d = Double(a[i])
+        s0 += d
+        p0 += d * Double(b[i])
+        i += 1
+    }
+    return ((s0 + s1) + (s2 + s3), (p0 + p1) + (p2 + p3))
 }
 
 extension Tensor {

@@ -10,76 +10,54 @@ extension Tensor {
     }
 
     /// 2-D cross-correlation (PyTorch's `conv2d`): input [N, C, H, W], weight [O, C, kh, kw],
-    /// optional bias [O] → [N, O, Ho, Wo]; im2col then one GEMM per image.
+    /// optional bias [O] → [N, O, Ho, Wo]. Runs on ``ConvEngine``: im2col of a chunk of images
+    /// into one column matrix and one GEMM per chunk, the bias added while the product is
+    /// scattered into the output; 1 × 1 convolutions skip im2col.
     ///
-    /// - Complexity: 2·N·O·(C·kh·kw)·(Ho·Wo) flops in N matrix products, and a column buffer of
-    ///   C·kh·kw·Ho·Wo scalars reused across the images.
+    /// - Complexity: 2·N·O·(C·kh·kw)·(Ho·Wo) flops; a pooled column workspace of at most
+    ///   ``ConvEngine/columnBudget`` scalars per thread (one image's C·kh·kw·Ho·Wo at least).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = convGeometry(input.shape, weight.shape, stride: stride, padding: padding)
         let n = input.shape[0], o = weight.shape[0]
-        var columns = [Scalar](repeating: 0, count: g.patchSize * g.outputPixels)
-        var out = Tensor(shape: [n, o, g.outputHeight, g.outputWidth]) { buf in
+        if let bias { precondition(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)]") }
+        return Tensor(shape: [n, o, g.outputHeight, g.outputWidth]) { out in
             input.withUnsafeBufferPointer { x in
                 weight.withUnsafeBufferPointer { w in
-                    columns.withUnsafeMutableBufferPointer { col in
-                        for i in 0..<n {
-                            Scalar.im2col(x.baseAddress! + i * g.channels * g.height * g.width, col.baseAddress!, g)
-                            Scalar.gemm(transposeA: false, transposeB: false, m: o, n: g.outputPixels, k: g.patchSize,
-                                        alpha: 1, a: w.baseAddress!, lda: g.patchSize, b: col.baseAddress!, ldb: g.outputPixels,
-                                        beta: 0, c: buf.baseAddress! + i * o * g.outputPixels, ldc: g.outputPixels)
-                        }
+                    func run(_ b: UnsafePointer<Scalar>?) {
+                        ConvEngine.forward(x: x.baseAddress!, weight: w.baseAddress!, bias: b, out: out.baseAddress!,
+                                           n: n, outputChannels: o, g)
                     }
+                    if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                 }
             }
         }
-        if let bias {
-            precondition(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)]")
-            out = out + bias.reshaped([1, o, 1, 1])
-        }
-        return out
     }
 
-    /// Gradient of `conv2d` with respect to its input: col2im(Wᵀ · g).
+    /// Gradient of `conv2d` with respect to its input: col2im(Wᵀ · g), one GEMM per chunk of images.
     public static func conv2dBackwardInput(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], stride: Int, padding: Int) -> Tensor {
         let g = convGeometry(inputShape, weight.shape, stride: stride, padding: padding)
         let n = inputShape[0], o = weight.shape[0]
         precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardInput: gradient \(gradOutput.shape)")
-        var columns = [Scalar](repeating: 0, count: g.patchSize * g.outputPixels)
-        return Tensor(shape: inputShape) { buf in
-            fill(buf.baseAddress!, 0, count: buf.count)
+        return Tensor(shape: inputShape) { dx in
             gradOutput.withUnsafeBufferPointer { gy in
                 weight.withUnsafeBufferPointer { w in
-                    columns.withUnsafeMutableBufferPointer { col in
-                        for i in 0..<n {
-                            Scalar.gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPixels, k: o,
-                                        alpha: 1, a: w.baseAddress!, lda: g.patchSize, b: gy.baseAddress! + i * o * g.outputPixels,
-                                        ldb: g.outputPixels, beta: 0, c: col.baseAddress!, ldc: g.outputPixels)
-                            Scalar.col2im(col.baseAddress!, buf.baseAddress! + i * g.channels * g.height * g.width, g)
-                        }
-                    }
+                    ConvEngine.backwardInput(gradOutput: gy.baseAddress!, weight: w.baseAddress!, gradInput: dx.baseAddress!,
+                                             n: n, outputChannels: o, g)
                 }
             }
         }
     }
 
-    /// Gradient of `conv2d` with respect to its weight: Σₙ gₙ · colsₙᵀ.
+    /// Gradient of `conv2d` with respect to its weight: Σₙ gₙ · colsₙᵀ, one GEMM per chunk of images.
     public static func conv2dBackwardWeight(_ input: Tensor, gradOutput: Tensor, weightShape: [Int], stride: Int, padding: Int) -> Tensor {
         let g = convGeometry(input.shape, weightShape, stride: stride, padding: padding)
         let n = input.shape[0], o = weightShape[0]
         precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardWeight: gradient \(gradOutput.shape)")
-        var columns = [Scalar](repeating: 0, count: g.patchSize * g.outputPixels)
-        return Tensor(shape: weightShape) { buf in
-            fill(buf.baseAddress!, 0, count: buf.count)
+        return Tensor(shape: weightShape) { dw in
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { gy in
-                    columns.withUnsafeMutableBufferPointer { col in
-                        for i in 0..<n {
-                            Scalar.im2col(x.baseAddress! + i * g.channels * g.height * g.width, col.baseAddress!, g)
-                            Scalar.gemm(transposeA: false, transposeB: true, m: o, n: g.patchSize, k: g.outputPixels,
-                                        alpha: 1, a: gy.baseAddress! + i * o * g.outputPixels, lda: g.outputPixels,
-                                        b: col.baseAddress!, ldb: g.outputPixels, beta: 1, c: buf.baseAddress!, ldc: g.patchSize)
-                        }
-                    }
+                    ConvEngine.backwardWeight(x: x.baseAddress!, gradOutput: gy.baseAddress!, gradWeight: dw.baseAddress!,
+                                              n: n, outputChannels: o, g)
                 }
             }
         }

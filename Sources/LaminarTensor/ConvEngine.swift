@@ -1,0 +1,198 @@
+/// The convolution engine behind ``Tensor/conv2d(_:weight:bias:stride:padding:)`` and its two
+/// adjoint products.
+///
+/// The images of a batch are processed in chunks: the column matrices of a chunk's images sit
+/// side by side (`[C·kh·kw, images·Ho·Wo]`), so each chunk costs one GEMM whose long side is
+/// `images·Ho·Wo` rather than one small GEMM per image (the classifiers' 6 × 6 feature maps gave
+/// per-image products only 36 columns wide). The chunk's column matrix is bounded by
+/// ``columnBudget`` scalars, so it stays in cache between im2col and the product. Workspaces
+/// come from ``BufferPool`` (no fresh, zeroed pages per call). 1 × 1 convolutions without
+/// stride or padding skip im2col: an image is its own column matrix. With more than one
+/// configured thread (``BLASThreads/set(_:)``) the batch is split into one block of images per
+/// thread, each block's products on its own thread (weight gradients summed at the end).
+enum ConvEngine {
+    /// Scalars of one chunk's column matrix (at least one image per chunk); settable per task
+    /// so that tests can force many chunks.
+    @TaskLocal static var columnBudget = 1 << 19
+
+    /// The blocks of images processed concurrently: one per configured thread (at most one per
+    /// image), a single block when the caller already runs on a worker of a parallel region.
+    static func imageBlocks(_ n: Int) -> [Range<Int>] {
+        if BLASThreads.pinned { return [0..<n] }
+        return RowParallel.blocks(rows: n, minimumRows: 1)
+    }
+
+    /// Output pixels from which one image's product is wide enough on its own: such images are
+    /// processed one at a time, straight into the output, without the copy between the chunk's
+    /// `[O, images·P]` product and the `[images, O, P]` output (perf: that copy was 7.6 % of a
+    /// classifier step, mostly on the stem's 26 × 26 and 13 × 13 maps).
+    static let wideImagePixels = 128
+
+    /// Images per chunk for a geometry.
+    static func chunkSize(_ g: ConvGeometry, images: Int) -> Int {
+        if g.outputPixels >= wideImagePixels { return 1 }
+        return Swift.max(1, Swift.min(images, columnBudget / Swift.max(1, g.patchSize * g.outputPixels)))
+    }
+
+    /// Whether the convolution is a plain channel mix (1 × 1 kernel, stride 1, no padding).
+    static func isPointwise(_ g: ConvGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
+    }
+
+    /// `out[i, o] = Σ_c,taps w[o, c, taps] ⋆ x[i, c] + bias[o]` for a batch of `n` images.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func forward<S: TensorScalar>(
+        x: UnsafePointer<S>, weight w: UnsafePointer<S>, bias: UnsafePointer<S>?, out: UnsafeMutablePointer<S>,
+        n: Int, outputChannels o: Int, _ g: ConvGeometry
+    ) {
+        let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
+        let blocks = imageBlocks(n)
+        _ = RowParallel.map(blocks) { block in
+            if isPointwise(g) {
+                for i in block {
+                    let y = out + i * o * p
+                    if let bias { for c in 0..<o { fill(y + c * p, bias[c], count: p) } }
+                    S.gemm(transposeA: false, transposeB: false, m: o, n: p, k: k, alpha: 1, a: w, lda: k,
+                           b: x + i * imageSize, ldb: p, beta: bias == nil ? 0 : 1, c: y, ldc: p)
+                }
+                return
+            }
+            let chunk = chunkSize(g, images: block.count)
+            let columns = Workspace<S>(count: k * chunk * p)
+            let product = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
+            defer { columns.release(); product.release() }
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
+                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
+                for j in 0..<m {
+                    applyIm2col(x + (start + j) * imageSize, columns.pointer + j * p, g, leadingDimension: ld)
+                }
+                if m == 1 {
+                    let y = out + start * o * p
+                    if let bias { for c in 0..<o { fill(y + c * p, bias[c], count: p) } }
+                    S.gemm(transposeA: false, transposeB: false, m: o, n: p, k: k, alpha: 1, a: w, lda: k,
+                           b: columns.pointer, ldb: p, beta: bias == nil ? 0 : 1, c: y, ldc: p)
+                    continue
+                }
+                S.gemm(transposeA: false, transposeB: false, m: o, n: ld, k: k, alpha: 1, a: w, lda: k,
+                       b: columns.pointer, ldb: ld, beta: 0, c: product.pointer, ldc: ld)
+                // [O, m·P] → the images' [O, P] planes, adding the bias on the way.
+                for j in 0..<m {
+                    for c in 0..<o {
+                        let src = product.pointer + c * ld + j * p, dst = out + ((start + j) * o + c) * p
+                        if let bias {
+                            let b = bias[c]
+                            for q in 0..<p { dst[q] = src[q] + b }
+                        } else {
+                            copyShort(dst, from: src, count: p)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dx = col2im(wᵀ · dy)` for a batch: the gradient of ``forward(x:weight:bias:out:n:outputChannels:_:)``
+    /// with respect to its input (`dx` need not be initialised).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backwardInput<S: TensorScalar>(
+        gradOutput dy: UnsafePointer<S>, weight w: UnsafePointer<S>, gradInput dx: UnsafeMutablePointer<S>,
+        n: Int, outputChannels o: Int, _ g: ConvGeometry
+    ) {
+        let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
+        _ = RowParallel.map(imageBlocks(n)) { block in
+            if isPointwise(g) {
+                for i in block {
+                    S.gemm(transposeA: true, transposeB: false, m: k, n: p, k: o, alpha: 1, a: w, lda: k,
+                           b: dy + i * o * p, ldb: p, beta: 0, c: dx + i * imageSize, ldc: p)
+                }
+                return
+            }
+            let chunk = chunkSize(g, images: block.count)
+            let columns = Workspace<S>(count: k * chunk * p)
+            let gathered = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
+            defer { columns.release(); gathered.release() }
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
+                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
+                let b = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered.pointer, first: start, images: m, channels: o, pixels: p)
+                S.gemm(transposeA: true, transposeB: false, m: k, n: ld, k: o, alpha: 1, a: w, lda: k,
+                       b: b, ldb: ld, beta: 0, c: columns.pointer, ldc: ld)
+                for j in 0..<m {
+                    applyCol2im(columns.pointer + j * p, dx + (start + j) * imageSize, g, leadingDimension: ld, accumulate: false)
+                }
+            }
+        }
+    }
+
+    /// `dw = Σᵢ dyᵢ · colsᵢᵀ`: the gradient of ``forward(x:weight:bias:out:n:outputChannels:_:)``
+    /// with respect to its weight (`dw` need not be initialised).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backwardWeight<S: TensorScalar>(
+        x: UnsafePointer<S>, gradOutput dy: UnsafePointer<S>, gradWeight dw: UnsafeMutablePointer<S>,
+        n: Int, outputChannels o: Int, _ g: ConvGeometry
+    ) {
+        let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
+        let blocks = imageBlocks(n)
+        // Block 0 accumulates into `dw`, every other block into its own partial sum.
+        let partials = (1..<blocks.count).map { _ in Workspace<S>(count: o * k) }
+        defer { partials.forEach { $0.release() } }
+        _ = RowParallel.map(blocks) { block in
+            let b0 = blocks.firstIndex(of: block)!
+            let target = b0 == 0 ? dw : partials[b0 - 1].pointer
+            var beta: S = 0
+            if isPointwise(g) {
+                for i in block {
+                    S.gemm(transposeA: false, transposeB: true, m: o, n: k, k: p, alpha: 1, a: dy + i * o * p, lda: p,
+                           b: x + i * imageSize, ldb: p, beta: beta, c: target, ldc: k)
+                    beta = 1
+                }
+                return
+            }
+            let chunk = chunkSize(g, images: block.count)
+            let columns = Workspace<S>(count: k * chunk * p)
+            let gathered = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
+            defer { columns.release(); gathered.release() }
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
+                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
+                for j in 0..<m {
+                    applyIm2col(x + (start + j) * imageSize, columns.pointer + j * p, g, leadingDimension: ld)
+                }
+                let a = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered.pointer, first: start, images: m, channels: o, pixels: p)
+                S.gemm(transposeA: false, transposeB: true, m: o, n: k, k: ld, alpha: 1, a: a, lda: ld,
+                       b: columns.pointer, ldb: ld, beta: beta, c: target, ldc: k)
+                beta = 1
+            }
+        }
+        for partial in partials { S.axpy(count: o * k, alpha: 1, partial.pointer, dw) }
+    }
+
+    /// Copies images `first..<first+images` of `[N, C, P]` planes into one `[C, images·P]` matrix.
+    @inline(__always)
+    static func gatherPlanes<S: TensorScalar>(
+        _ planes: UnsafePointer<S>, into matrix: UnsafeMutablePointer<S>, first: Int, images: Int, channels: Int, pixels: Int
+    ) -> UnsafePointer<S> {
+        let ld = images * pixels
+        for j in 0..<images {
+            for c in 0..<channels {
+                copyShort(matrix + c * ld + j * pixels, from: planes + ((first + j) * channels + c) * pixels, count: pixels)
+            }
+        }
+        return UnsafePointer(matrix)
+    }
+}
+
+/// A scratch buffer from ``BufferPool`` (reused across calls, never zeroed), released explicitly.
+struct Workspace<S: TensorScalar> {
+    /// The first scalar; valid for `max(count, 1)` scalars until ``release()``.
+    let pointer: UnsafeMutablePointer<S>
+    let bytes: Int
+
+    init(count: Int) {
+        bytes = Swift.max(count, 1) * MemoryLayout<S>.stride
+        pointer = BufferPool.shared.take(bytes: bytes).bindMemory(to: S.self, capacity: Swift.max(count, 1))
+    }
+
+    func release() { BufferPool.shared.give(UnsafeMutableRawPointer(pointer), bytes: bytes) }
+}

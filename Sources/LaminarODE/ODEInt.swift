@@ -123,6 +123,7 @@ func solveDifferentiable<D: Dynamics>(
     let needsGraph = GradientMode.isRecording
         && (y0.contains { $0.requiresGradient } || f.parameters.contains { $0.requiresGradient })
     if !needsGraph {
+        if let flat = try solveFlat(f, y0.map(\.value), times: times, options: options) { return flat }
         let solution = try integrate(
             { t, y in TensorList(f.evaluate(t, y.components)) },
             y0: TensorList(y0.map(\.value)), times: times, options: options)
@@ -138,4 +139,55 @@ func solveDifferentiable<D: Dynamics>(
     case .checkpointedAdjoint:
         return try solveCheckpointed(f, y0, times: times, options: options)
     }
+}
+
+/// States of Double of at most this many scalars are integrated as one flat array when no
+/// gradient is needed (``solveFlat(_:_:times:options:)``).
+let flatStateLimit = 256
+
+/// The forward-only solve of a small Double state: its components back to back in one
+/// ``FlatState``, so that the solver's stage sums and error norms are plain loops over one
+/// array (the arithmetic of ``solveIVP(_:y0:times:method:rtol:atol:stepSize:maxSteps:)``, whose
+/// results it reproduces exactly) instead of one tensor allocation and BLAS call per component
+/// per stage; the dynamics still see tensors of the components' shapes. Nil for Float states
+/// (their arithmetic stays in Float) and for states above ``flatStateLimit`` scalars, where the
+/// tensor kernels win.
+func solveFlat<D: Dynamics>(
+    _ f: D, _ y0: [Tensor<D.Scalar>], times: [Double], options: ODEOptions
+) throws -> ODEIntResult<D.Scalar>? {
+    guard D.Scalar.self == Double.self else { return nil }
+    let shapes = y0.map(\.shape)
+    var ends = [Int](), total = 0
+    for component in y0 {
+        total += component.count
+        ends.append(total)
+    }
+    guard total <= flatStateLimit else { return nil }
+    func flatten(_ components: [Tensor<D.Scalar>]) -> FlatState {
+        var values = [Double]()
+        values.reserveCapacity(total)
+        for component in components {
+            component.withUnsafeBufferPointer { for x in $0 { values.append(Double(x)) } }
+        }
+        return FlatState(values: values, ends: ends)
+    }
+    func unflatten(_ state: FlatState) -> [Tensor<D.Scalar>] {
+        var start = 0
+        return shapes.indices.map { c in
+            defer { start = ends[c] }
+            return Tensor(shape: shapes[c], scalars: state.values[start..<ends[c]].map { D.Scalar($0) })
+        }
+    }
+    let solution = try integrate(
+        { t, y -> FlatState in
+            let dy = f.evaluate(t, unflatten(y))
+            if let difference = componentShapeDifference(shapes, dy.map(\.shape)) {
+                throw ODEError.stateShapeMismatch(t: t, detail: difference)
+            }
+            return flatten(dy)
+        },
+        y0: flatten(y0), times: times, options: options)
+    return ODEIntResult(
+        states: solution.states.map { unflatten($0).map { Variable($0) } },
+        stats: solution.stats, backwardStats: BackwardStats())
 }

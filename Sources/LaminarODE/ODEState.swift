@@ -204,3 +204,37 @@ func componentShapeDifference(_ expected: [[Int]], _ given: [[Int]]) -> String? 
     }
     return nil
 }
+
+/// Several components stored back to back in one `[Double]`: the state of forward-only solves
+/// of small Double problems through ``odeint(_:_:times:options:gradient:)``. Stage sums and
+/// error statistics are the plain loops of `[Double]` (what ``solveIVP(_:y0:times:method:rtol:atol:stepSize:maxSteps:)``
+/// integrates), with one ``ErrorComponent`` per component so that every ``ErrorNorm`` sees the
+/// components as ``TensorList`` reports them.
+struct FlatState: ODEState {
+    /// The components' scalars, in order.
+    var values: [Double]
+    /// Where each component ends in `values` (cumulative counts).
+    var ends: [Int]
+
+    static func combine(_ base: FlatState, _ coefficients: [Double], _ terms: [FlatState]) -> FlatState {
+        FlatState(values: [Double].combine(base.values, coefficients, terms.map(\.values)), ends: base.ends)
+    }
+
+    static func errorComponents(
+        error: FlatState, y0: FlatState, y1: FlatState, rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        var start = 0
+        return error.ends.map { end in
+            defer { start = end }
+            return [Double].errorComponents(
+                error: Array(error.values[start..<end]), y0: Array(y0.values[start..<end]),
+                y1: Array(y1.values[start..<end]), rtol: rtol, atol: atol)[0]
+        }
+    }
+
+    var isFinite: Bool { values.allSatisfy { $0.isFinite } }
+
+    func shapeDifference(_ other: FlatState) -> String? {
+        other.ends == ends ? nil : "component sizes \(other.ends) instead of \(ends) (cumulative)"
+    }
+}

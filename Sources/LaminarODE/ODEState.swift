@@ -223,13 +223,20 @@ struct FlatState: ODEState {
     static func errorComponents(
         error: FlatState, y0: FlatState, y1: FlatState, rtol: Double, atol: Double
     ) -> [ErrorComponent] {
-        var start = 0
-        return error.ends.map { end in
-            defer { start = end }
-            return [Double].errorComponents(
-                error: Array(error.values[start..<end]), y0: Array(y0.values[start..<end]),
-                y1: Array(y1.values[start..<end]), rtol: rtol, atol: atol)[0]
+        // `[Double]`'s statistics, per component.
+        var out = [ErrorComponent](), start = 0
+        out.reserveCapacity(error.ends.count)
+        for end in error.ends {
+            var sum = 0.0, worst = 0.0
+            for i in start..<end {
+                let r = error.values[i] / (atol + rtol * Swift.max(Swift.abs(y0.values[i]), Swift.abs(y1.values[i])))
+                sum += r * r
+                if Swift.abs(r) > worst || r.isNaN { worst = Swift.abs(r) }
+            }
+            out.append(ErrorComponent(sumOfSquares: sum, maxAbs: worst, count: end - start))
+            start = end
         }
+        return out
     }
 
     var isFinite: Bool { values.allSatisfy { $0.isFinite } }

@@ -33,13 +33,16 @@ def main():
     for threads in (1, 2):
         # Per round: Laminar, torchdiffeq, diffrax (continuous adjoint with the seminorm, like the
         # other two), one after the other, so that the machine's drift hits all three.
-        runs = {"laminar": [], "torchdiffeq": [], "diffrax": []}
+        # diffrax-recursive (its default, discretise-then-optimise) is reported for information:
+        # its backward pass differentiates the stored steps, so NFE are not like for like.
+        runs = {"laminar": [], "torchdiffeq": [], "diffrax": [], "diffrax-recursive": []}
         for _ in range(ROUNDS):
             a = ours("cnf-toy", threads, ["--weights", weights])["measurements"][0]
             runs["laminar"].append({"time": a["median"], "nfe": a["nfe"] + a["nfeBackward"], "loss": a["extra"]["loss_last"],
                                     "bound": a["extra"].get("blas_bound_s")})
-            for name, script in (("torchdiffeq", "ffjord_toy.py"), ("diffrax", "ffjord_toy_diffrax.py")):
-                b = peer(script, "--weights", weights, "--threads", str(threads), threads=threads)[0]
+            for name, script, extra in (("torchdiffeq", "ffjord_toy.py", []), ("diffrax", "ffjord_toy_diffrax.py", []),
+                                        ("diffrax-recursive", "ffjord_toy_diffrax.py", ["--adjoint", "recursive"])):
+                b = peer(script, "--weights", weights, "--threads", str(threads), *extra, threads=threads)[0]
                 runs[name].append({"time": b["median"], "nfe": b["nfe"] + b["nfe_backward"], "loss": b["loss_last"]})
         med = {k: statistics.median(r["time"] for r in v) for k, v in runs.items()}
         nfe = {k: statistics.mean(r["nfe"] for r in v) for k, v in runs.items()}
@@ -47,8 +50,9 @@ def main():
         bounds = [r["bound"] for r in runs["laminar"] if r["bound"]]
         bound = statistics.median(bounds) if bounds else None
         row = {"case": "cnf-toy", "threads": threads, "laminar_s": med["laminar"], "torchdiffeq_s": med["torchdiffeq"],
-               "diffrax_s": med["diffrax"], "time_ratio": med["laminar"] / med["torchdiffeq"],
+               "diffrax_s": med["diffrax"], "diffrax_recursive_s": med["diffrax-recursive"], "time_ratio": med["laminar"] / med["torchdiffeq"],
                "speedup": med["torchdiffeq"] / med["laminar"], "speedup_vs_diffrax": med["diffrax"] / med["laminar"],
+               "speedup_vs_diffrax_recursive": med["diffrax-recursive"] / med["laminar"],
                "ms_per_nfe": {k: med[k] / nfe[k] * 1e3 for k in med}, "blas_bound_s": bound,
                "bound_ratio": med["laminar"] / bound if bound else None,
                "nfe_ratio": nfe["laminar"] / nfe["torchdiffeq"], "nfe_ratio_diffrax": nfe["laminar"] / nfe["diffrax"],
@@ -58,8 +62,10 @@ def main():
         rows.append(f"cnf-toy  threads {threads}: Laminar {med['laminar']*1e3:.1f} ms/it ({row['ms_per_nfe']['laminar']:.3f} ms/NFE"
                     + (f", BLAS bound {bound*1e3:.1f} ms/it, {row['bound_ratio']:.2f}× the bound" if bound else "") + "), "
                     f"torchdiffeq {med['torchdiffeq']*1e3:.1f} ms/it ({row['ms_per_nfe']['torchdiffeq']:.3f} ms/NFE), "
-                    f"diffrax {med['diffrax']*1e3:.1f} ms/it ({row['ms_per_nfe']['diffrax']:.3f} ms/NFE); "
-                    f"speed-up {row['speedup']:.2f}× vs torchdiffeq, {row['speedup_vs_diffrax']:.2f}× vs diffrax; "
+                    f"diffrax {med['diffrax']*1e3:.1f} ms/it ({row['ms_per_nfe']['diffrax']:.3f} ms/NFE), "
+                    f"diffrax recursive {med['diffrax-recursive']*1e3:.1f} ms/it; speed-up {row['speedup']:.2f}× vs "
+                    f"torchdiffeq, {row['speedup_vs_diffrax']:.2f}× vs diffrax, {row['speedup_vs_diffrax_recursive']:.2f}× vs "
+                    f"diffrax recursive; "
                     f"NFE ratios {row['nfe_ratio']:.2f} / {row['nfe_ratio_diffrax']:.2f}, loss diffs "
                     f"{row['loss_difference']:+.3f} / {row['loss_difference_diffrax']:+.3f}")
         for peer_name in ("torchdiffeq", "diffrax"):

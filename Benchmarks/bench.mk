@@ -19,6 +19,7 @@ $(PEERS_PY): Benchmarks/peers/requirements.txt
 bench-peers: bench-build $(PEERS_PY)
 	$(PEERS_PY) Benchmarks/peers/compare.py
 	$(PEERS_PY) Benchmarks/peers/fm_compare.py
+	$(PEERS_PY) Benchmarks/peers/ot_compare.py
 	$(PEERS_PY) Benchmarks/peers/image_compare.py
 
 # A few seconds: every case runs with tiny repeat counts into a temporary directory.

@@ -31,25 +31,50 @@ def main():
     failures, rows, record = [], [], {"cnf-toy": [], "solver": []}
     weights = os.path.join(ROOT, "Benchmarks/results/cnf-toy-initial-weights.safetensors")
     for threads in (1, 2):
-        a_times, b_times, a_nfe, b_nfe, a_loss, b_loss = [], [], [], [], [], []
+        # Per round: Laminar, torchdiffeq, diffrax (continuous adjoint with the seminorm, like the
+        # other two), one after the other, so that the machine's drift hits all three.
+        # diffrax-recursive (its default, discretise-then-optimise) is reported for information:
+        # its backward pass differentiates the stored steps, so NFE are not like for like.
+        runs = {"laminar": [], "torchdiffeq": [], "diffrax": [], "diffrax-recursive": []}
         for _ in range(ROUNDS):
             a = ours("cnf-toy", threads, ["--weights", weights])["measurements"][0]
-            b = peer("ffjord_toy.py", "--weights", weights, "--threads", str(threads), threads=threads)[0]
-            a_times.append(a["median"]); b_times.append(b["median"])
-            a_nfe.append(a["nfe"] + a["nfeBackward"]); b_nfe.append(b["nfe"] + b["nfe_backward"])
-            a_loss.append(a["extra"]["loss_last"]); b_loss.append(b["loss_last"])
-        ta, tb = statistics.median(a_times), statistics.median(b_times)
-        na, nb = statistics.mean(a_nfe), statistics.mean(b_nfe)
-        la, lb = statistics.mean(a_loss), statistics.mean(b_loss)
-        row = {"case": "cnf-toy", "threads": threads, "laminar_s": ta, "torchdiffeq_s": tb, "time_ratio": ta / tb,
-               "speedup": tb / ta, "nfe_ratio": na / nb, "loss_difference": la - lb}
+            runs["laminar"].append({"time": a["median"], "nfe": a["nfe"] + a["nfeBackward"], "loss": a["extra"]["loss_last"],
+                                    "bound": a["extra"].get("blas_bound_s")})
+            for name, script, extra in (("torchdiffeq", "ffjord_toy.py", []), ("diffrax", "ffjord_toy_diffrax.py", []),
+                                        ("diffrax-recursive", "ffjord_toy_diffrax.py", ["--adjoint", "recursive"])):
+                b = peer(script, "--weights", weights, "--threads", str(threads), *extra, threads=threads)[0]
+                runs[name].append({"time": b["median"], "nfe": b["nfe"] + b["nfe_backward"], "loss": b["loss_last"]})
+        med = {k: statistics.median(r["time"] for r in v) for k, v in runs.items()}
+        nfe = {k: statistics.mean(r["nfe"] for r in v) for k, v in runs.items()}
+        loss = {k: statistics.mean(r["loss"] for r in v) for k, v in runs.items()}
+        bounds = [r["bound"] for r in runs["laminar"] if r["bound"]]
+        bound = statistics.median(bounds) if bounds else None
+        row = {"case": "cnf-toy", "threads": threads, "laminar_s": med["laminar"], "torchdiffeq_s": med["torchdiffeq"],
+               "diffrax_s": med["diffrax"], "diffrax_recursive_s": med["diffrax-recursive"], "time_ratio": med["laminar"] / med["torchdiffeq"],
+               "speedup": med["torchdiffeq"] / med["laminar"], "speedup_vs_diffrax": med["diffrax"] / med["laminar"],
+               "speedup_vs_diffrax_recursive": med["diffrax-recursive"] / med["laminar"],
+               "ms_per_nfe": {k: med[k] / nfe[k] * 1e3 for k in med}, "blas_bound_s": bound,
+               "bound_ratio": med["laminar"] / bound if bound else None,
+               "nfe_ratio": nfe["laminar"] / nfe["torchdiffeq"], "nfe_ratio_diffrax": nfe["laminar"] / nfe["diffrax"],
+               "loss_difference": loss["laminar"] - loss["torchdiffeq"], "loss_difference_diffrax": loss["laminar"] - loss["diffrax"],
+               "load_average": os.getloadavg()[0]}
         record["cnf-toy"].append(row)
-        rows.append(f"cnf-toy  threads {threads}: Laminar {ta*1e3:.1f} ms/it, torchdiffeq {tb*1e3:.1f} ms/it, "
-                    f"time ratio {ta/tb:.2f} (speed-up {tb/ta:.2f}×), NFE ratio {na/nb:.2f}, loss diff {la-lb:+.3f}")
-        if abs(na / nb - 1) > 0.25:
-            failures.append(f"cnf-toy threads {threads}: NFE differ by {abs(na/nb-1)*100:.0f}% (> 25%)")
-        if abs(la - lb) > 0.1:
-            failures.append(f"cnf-toy threads {threads}: final losses differ by {abs(la-lb):.3f} nats (> 0.1)")
+        rows.append(f"cnf-toy  threads {threads}: Laminar {med['laminar']*1e3:.1f} ms/it ({row['ms_per_nfe']['laminar']:.3f} ms/NFE"
+                    + (f", BLAS bound {bound*1e3:.1f} ms/it, {row['bound_ratio']:.2f}× the bound" if bound else "") + "), "
+                    f"torchdiffeq {med['torchdiffeq']*1e3:.1f} ms/it ({row['ms_per_nfe']['torchdiffeq']:.3f} ms/NFE), "
+                    f"diffrax {med['diffrax']*1e3:.1f} ms/it ({row['ms_per_nfe']['diffrax']:.3f} ms/NFE), "
+                    f"diffrax recursive {med['diffrax-recursive']*1e3:.1f} ms/it; speed-up {row['speedup']:.2f}× vs "
+                    f"torchdiffeq, {row['speedup_vs_diffrax']:.2f}× vs diffrax, {row['speedup_vs_diffrax_recursive']:.2f}× vs "
+                    f"diffrax recursive; "
+                    f"NFE ratios {row['nfe_ratio']:.2f} / {row['nfe_ratio_diffrax']:.2f}, loss diffs "
+                    f"{row['loss_difference']:+.3f} / {row['loss_difference_diffrax']:+.3f}")
+        for peer_name in ("torchdiffeq", "diffrax"):
+            if abs(nfe["laminar"] / nfe[peer_name] - 1) > 0.25:
+                failures.append(f"cnf-toy threads {threads}: NFE differ from {peer_name}'s by "
+                                f"{abs(nfe['laminar'] / nfe[peer_name] - 1) * 100:.0f}% (> 25%)")
+            if abs(loss["laminar"] - loss[peer_name]) > 0.1:
+                failures.append(f"cnf-toy threads {threads}: final losses differ from {peer_name}'s by "
+                                f"{abs(loss['laminar'] - loss[peer_name]):.3f} nats (> 0.1)")
     # Solver: Laminar vs scipy/torchdiffeq/diffrax, per-step cost and NFE at equal tolerance.
     mine = {m["name"]: m for m in ours("solver", 1)["measurements"]}
     theirs = peer("solver_peers.py", "--repeats", "5")

@@ -123,12 +123,17 @@ func solveDifferentiable<D: Dynamics>(
     let needsGraph = GradientMode.isRecording
         && (y0.contains { $0.requiresGradient } || f.parameters.contains { $0.requiresGradient })
     if !needsGraph {
-        let solution = try integrate(
-            { t, y in TensorList(f.evaluate(t, y.components)) },
-            y0: TensorList(y0.map(\.value)), times: times, options: options)
-        return ODEIntResult(
-            states: solution.states.map { $0.components.map { Variable($0) } },
-            stats: solution.stats, backwardStats: BackwardStats())
+        // No graph for the whole solve: evaluations of graph-written dynamics need not switch
+        // recording off one by one.
+        return try withoutGradient {
+            if let flat = try solveFlat(f, y0.map(\.value), times: times, options: options) { return flat }
+            let solution = try integrate(
+                { t, y in TensorList(f.evaluate(t, y.components)) },
+                y0: TensorList(y0.map(\.value)), times: times, options: options)
+            return ODEIntResult(
+                states: solution.states.map { $0.components.map { Variable($0) } },
+                stats: solution.stats, backwardStats: BackwardStats())
+        }
     }
     switch gradient {
     case .backprop:
@@ -138,4 +143,66 @@ func solveDifferentiable<D: Dynamics>(
     case .checkpointedAdjoint:
         return try solveCheckpointed(f, y0, times: times, options: options)
     }
+}
+
+/// States of Double of at most this many scalars are integrated as one flat array when no
+/// gradient is needed (``solveFlat(_:_:times:options:)``).
+let flatStateLimit = 256
+
+/// The forward-only solve of a small Double state: its components back to back in one
+/// ``FlatState``, so that the solver's stage sums and error norms are plain loops over one
+/// array (the arithmetic of ``solveIVP(_:y0:times:method:rtol:atol:stepSize:maxSteps:)``, whose
+/// results it reproduces exactly) instead of one tensor allocation and BLAS call per component
+/// per stage; the dynamics still see tensors of the components' shapes. Nil for Float states
+/// (their arithmetic stays in Float) and for states above ``flatStateLimit`` scalars, where the
+/// tensor kernels win.
+func solveFlat<D: Dynamics>(
+    _ f: D, _ y0: [Tensor<D.Scalar>], times: [Double], options: ODEOptions
+) throws -> ODEIntResult<D.Scalar>? {
+    guard D.Scalar.self == Double.self else { return nil }
+    // The same type as D.Scalar: the conversions below are concrete (no generic per-element code).
+    let start = unsafeBitCast(y0, to: [Tensor<Double>].self)
+    let shapes = start.map(\.shape)
+    var ends = [Int](), total = 0
+    for component in start {
+        total += component.count
+        ends.append(total)
+    }
+    guard total <= flatStateLimit else { return nil }
+    func flatten(_ components: [Tensor<Double>]) -> FlatState {
+        var values = [Double](repeating: 0, count: total)
+        values.withUnsafeMutableBufferPointer { out in
+            for (c, component) in components.enumerated() {
+                component.withUnsafeBufferPointer { x in
+                    guard let source = x.baseAddress, x.count > 0 else { return }
+                    (out.baseAddress! + (c == 0 ? 0 : ends[c - 1])).update(from: source, count: x.count)
+                }
+            }
+        }
+        return FlatState(values: values, ends: ends)
+    }
+    func unflatten(_ state: FlatState) -> [Tensor<D.Scalar>] {
+        let tensors = state.values.withUnsafeBufferPointer { values in
+            shapes.indices.map { c in
+                let offset = c == 0 ? 0 : ends[c - 1]
+                return Tensor<Double>(shape: shapes[c]) { out in
+                    guard let destination = out.baseAddress, ends[c] > offset else { return }
+                    destination.update(from: values.baseAddress! + offset, count: ends[c] - offset)
+                }
+            }
+        }
+        return unsafeBitCast(tensors, to: [Tensor<D.Scalar>].self)
+    }
+    let solution = try integrate(
+        { t, y -> FlatState in
+            let dy = unsafeBitCast(f.evaluate(t, unflatten(y)), to: [Tensor<Double>].self)
+            if let difference = componentShapeDifference(shapes, dy.map { $0.shape }) {
+                throw ODEError.stateShapeMismatch(t: t, detail: difference)
+            }
+            return flatten(dy)
+        },
+        y0: flatten(start), times: times, options: options)
+    return ODEIntResult(
+        states: solution.states.map { unflatten($0).map { Variable($0) } },
+        stats: solution.stats, backwardStats: BackwardStats())
 }

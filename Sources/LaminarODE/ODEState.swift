@@ -204,3 +204,44 @@ func componentShapeDifference(_ expected: [[Int]], _ given: [[Int]]) -> String? 
     }
     return nil
 }
+
+/// Several components stored back to back in one `[Double]`: the state of forward-only solves
+/// of small Double problems through ``odeint(_:_:times:options:gradient:)``. Stage sums and
+/// error statistics are the plain loops of `[Double]` (what ``solveIVP(_:y0:times:method:rtol:atol:stepSize:maxSteps:)``
+/// integrates), with one ``ErrorComponent`` per component so that every ``ErrorNorm`` sees the
+/// components as ``TensorList`` reports them.
+struct FlatState: ODEState {
+    /// The components' scalars, in order.
+    var values: [Double]
+    /// Where each component ends in `values` (cumulative counts).
+    var ends: [Int]
+
+    static func combine(_ base: FlatState, _ coefficients: [Double], _ terms: [FlatState]) -> FlatState {
+        FlatState(values: [Double].combine(base.values, coefficients, terms.map(\.values)), ends: base.ends)
+    }
+
+    static func errorComponents(
+        error: FlatState, y0: FlatState, y1: FlatState, rtol: Double, atol: Double
+    ) -> [ErrorComponent] {
+        // `[Double]`'s statistics, per component.
+        var out = [ErrorComponent](), start = 0
+        out.reserveCapacity(error.ends.count)
+        for end in error.ends {
+            var sum = 0.0, worst = 0.0
+            for i in start..<end {
+                let r = error.values[i] / (atol + rtol * Swift.max(Swift.abs(y0.values[i]), Swift.abs(y1.values[i])))
+                sum += r * r
+                if Swift.abs(r) > worst || r.isNaN { worst = Swift.abs(r) }
+            }
+            out.append(ErrorComponent(sumOfSquares: sum, maxAbs: worst, count: end - start))
+            start = end
+        }
+        return out
+    }
+
+    var isFinite: Bool { values.allSatisfy { $0.isFinite } }
+
+    func shapeDifference(_ other: FlatState) -> String? {
+        other.ends == ends ? nil : "component sizes \(other.ends) instead of \(ends) (cumulative)"
+    }
+}

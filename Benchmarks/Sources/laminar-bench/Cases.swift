@@ -187,10 +187,11 @@ func cnfToyCase(_ s: BenchSettings, weightsOut: String?) throws -> [Measurement]
         losses.append(objective.nll)
     }
     let meanF = nfeF.reduce(0, +) / nfeF.count, meanB = nfeB.reduce(0, +) / nfeB.count
+    let bound = cnfToyBound(iteration: samples.sorted()[samples.count / 2], nfe: meanF, nfeBackward: meanB, smoke: s.smoke)
     return [Harness.summarize(
         "ffjord toy iteration (8gaussians, 512, hutchinson, dopri5 1e-5, adjoint)", samples, nfe: meanF,
         nfeBackward: meanB, extra: ["loss_first": losses.first ?? .nan, "loss_last": losses.last ?? .nan,
-                                    "peak_rss_mib": Harness.peakRSS])]
+                                    "peak_rss_mib": Harness.peakRSS].merging(bound) { a, _ in a })]
 }
 
 // MARK: - memory: adjoint vs backprop as steps grow

@@ -36,8 +36,8 @@ func flowMatchingCase(_ s: BenchSettings) throws -> [Measurement] {
 
 // MARK: - ot-coupling: the couplings' cost per step
 
-/// The exact assignment (given the cost matrix), the squared-distance matrix (2-D and 784-D
-/// rows) and the Sinkhorn plan (ε = 0.05) alone, at n = 256, 512, 1024.
+/// The exact assignment (given the cost matrix), the squared-distance matrix and both together
+/// (2-D and 784-D rows) and the Sinkhorn plan (ε = 0.05) alone, at n = 256, 512, 1024.
 func otCouplingCase(_ s: BenchSettings) throws -> [Measurement] {
     var out: [Measurement] = []
     for n in (s.smoke ? [8] : [256, 512, 1_024]) {
@@ -49,6 +49,10 @@ func otCouplingCase(_ s: BenchSettings) throws -> [Measurement] {
             out.append(Harness.summarize("exact OT assignment n \(n) \(what) (cost matrix given)", assignment))
             let distances = Harness.time(repeats: s.smoke ? 1 : 5) { _ = LinearAssignment.squaredDistances(x, y) }
             out.append(Harness.summarize("squared-distance matrix n \(n) \(what)", distances))
+            let coupling = Harness.time(repeats: s.smoke ? 1 : 5) {
+                _ = LinearAssignment.solve(cost: LinearAssignment.squaredDistances(x, y), n: n)
+            }
+            out.append(Harness.summarize("exact OT coupling n \(n) \(what) (distances + assignment)", coupling))
         }
         let cost = LinearAssignment.squaredDistances(Tensor<Float>.randomNormal([n, 2], using: &rng), Tensor<Float>.randomNormal([n, 2], using: &rng))
         let sinkhorn = Harness.time(repeats: s.smoke ? 1 : 3) { _ = Sinkhorn.plan(cost: cost, n: n, regularization: 0.05) }

@@ -109,27 +109,15 @@ extension HollowVectorField {
         let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
             blockPullback(maps, rowBlock(z, rows), kinetic: kinetic, seeds: seeds.map { rowBlock($0, rows) })
         }
-        var weightGradients = parts[0].weights, biasGradients = parts[0].biases
         var directGradient = parts[0].direct
-        for part in parts.dropFirst() {
-            for l in layers.indices {
-                weightGradients[l] += part.weights[l]
-                biasGradients[l] += part.biases[l]
-            }
-            directGradient += part.direct
-        }
-        var byParameter: [ObjectIdentifier: Tensor<Scalar>] = [ObjectIdentifier(direct): directGradient.reshaped(direct.shape)]
-        for (l, layer) in layers.enumerated() {
-            let grads = layer.affinePullback(
-                t: Scalar(t), weight: Tensor.product(weightGradients[l], masks[l]),
-                bias: maps.layers[l].bias == nil ? nil : biasGradients[l])
-            for (parameter, g) in zip(layerParameters[l], grads) { byParameter[ObjectIdentifier(parameter)] = g }
-        }
-        let parameterGradients = parameters.map { byParameter[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
-        var stateGradients = [stackRows(parts.map(\.z)), Tensor<Scalar>(zeros: seeds[1].shape)]
-        if kinetic { stateGradients.append(Tensor(zeros: seeds[2].shape)) }
-        let value = parts[0].value.indices.map { c in stackRows(parts.map { $0.value[c] }) }
-        return DynamicsPullback(value: value, stateGradients: stateGradients, parameterGradients: parameterGradients)
+        for part in parts.dropFirst() { directGradient += part.direct }
+        // Masked weights: the gradient of Ŵ_l is the mask times that of Ŵ_l ⊙ M_l.
+        return assembleFusedPullback(
+            t: t, layers: layers, layerParameters: layerParameters, biasPresent: maps.layers.map { $0.bias != nil },
+            blockWeightGradients: parts.map(\.weights), blockBiasGradients: parts.map(\.biases), weightMasks: masks,
+            extra: [ObjectIdentifier(direct): directGradient.reshaped(direct.shape)],
+            parameters: parameters, blockValues: parts.map(\.value), blockStateGradients: parts.map(\.z),
+            seeds: seeds, kinetic: kinetic)
     }
 
     /// One block of rows of the pullback: values, z̄, and the gradients of the masked weights,

@@ -183,26 +183,13 @@ extension MLPVectorField {
                 maps, rowBlock(z, rows), probes: probes, rows: rows, kinetic: kinetic,
                 seeds: seeds.map { rowBlock($0, rows) })
         }
-        var weightGradients = parts[0].weightGradients, biasGradients = parts[0].biasGradients
-        for part in parts.dropFirst() {
-            for l in layers.indices {
-                weightGradients[l] += part.weightGradients[l]
-                biasGradients[l] += part.biasGradients[l]
-            }
-        }
 
         // θ through the small maps (Ŵ_l, β_l) ← θ, each layer's pullback written out.
-        var byParameter: [ObjectIdentifier: Tensor<Scalar>] = [:]
-        for (l, layer) in layers.enumerated() {
-            let grads = layer.affinePullback(
-                t: Scalar(t), weight: weightGradients[l], bias: maps[l].bias == nil ? nil : biasGradients[l])
-            for (parameter, g) in zip(layerParameters[l], grads) { byParameter[ObjectIdentifier(parameter)] = g }
-        }
-        let parameterGradients = parameters.map { byParameter[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
-        var stateGradients = [stackRows(parts.map(\.zGradient)), Tensor<Scalar>(zeros: seeds[1].shape)]
-        if kinetic { stateGradients.append(Tensor(zeros: seeds[2].shape)) }
-        let value = parts[0].value.indices.map { c in stackRows(parts.map { $0.value[c] }) }
-        return DynamicsPullback(value: value, stateGradients: stateGradients, parameterGradients: parameterGradients)
+        return assembleFusedPullback(
+            t: t, layers: layers, layerParameters: layerParameters, biasPresent: maps.map { $0.bias != nil },
+            blockWeightGradients: parts.map(\.weightGradients), blockBiasGradients: parts.map(\.biasGradients),
+            parameters: parameters,
+            blockValues: parts.map(\.value), blockStateGradients: parts.map(\.zGradient), seeds: seeds, kinetic: kinetic)
     }
 
     /// One block of rows of ``fusedPullback(_:_:probes:kinetic:seeds:parameters:)``: values,

@@ -99,9 +99,12 @@ extension Dynamics {
 
     /// ``evaluate(_:_:)`` through ``callAsFunction(_:_:)`` with no graph recorded.
     public func graphEvaluate(_ t: Double, _ y: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        withoutGradient {
-            self(Variable(Tensor(Scalar(t))), y.map { Variable($0) }).map(\.value)
-        }
+        // A closure, not the key path `\.value`: a key path of a generic type is instantiated at
+        // run time (demangled) on every call, which costs more than a small right-hand side.
+        let body = { self(Variable(Tensor(Scalar(t))), y.map { Variable($0) }).map { $0.value } }
+        // Setting the task-local recording flag costs more than a small right-hand side: only
+        // when it is on (forward-only solves switch it off once for the whole solve).
+        return GradientMode.isRecording ? withoutGradient(body) : body()
     }
 
     /// ``pullback(_:_:seeds:parameters:)`` by reverse-mode differentiation of

@@ -8,6 +8,8 @@ public struct HeldOutSplit: Sendable, Equatable {
     /// Seed of the row permutation.
     public let seed: UInt64
 
+    /// Holds out about `testFraction` of the rows (see ``testCount(of:)``), chosen by a permutation
+    /// seeded with `seed`; the fraction is not checked here (`laminar train` requires [0, 1)).
     public init(testFraction: Double, seed: UInt64) {
         self.testFraction = testFraction
         self.seed = seed

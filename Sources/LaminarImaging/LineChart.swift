@@ -17,6 +17,8 @@ public struct ChartSeries: Sendable {
     /// A label drawn next to each point (e.g. the tolerance it was measured at), or none.
     public var pointLabels: [String]?
 
+    /// A series through the points `(xs[i], ys[i])`: a solid line with diamond markers and no point
+    /// labels unless told otherwise.
     public init(
         name: String, xs: [Double], ys: [Double], color: RGB, dashed: Bool = false, squareMarkers: Bool = false,
         pointLabels: [String]? = nil

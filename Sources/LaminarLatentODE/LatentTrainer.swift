@@ -159,6 +159,7 @@ public struct SeriesScores: Codable, Sendable, Equatable {
     public var interpolationRMSE: Double
     /// At the extrapolation targets (after it).
     public var extrapolationRMSE: Double
+    /// Number of series (examples) scored.
     public var series: Int
 }
 

@@ -17,10 +17,13 @@ import LaminarDistributed
 ///
 /// With a ``SingleProcessCommunicator`` every one of these returns its input at once.
 public final class DataParallel<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The ranks the model is replicated on.
     public let communicator: any Communicator
     /// Compare parameter checksums across ranks every this many iterations (nil: never).
     public let replicaCheckInterval: Int?
 
+    /// Training over `communicator` (by default one process, where every collective returns its
+    /// input); `replicaCheckInterval` turns on ``checkReplicas(_:iteration:)``.
     public init(communicator: any Communicator = SingleProcessCommunicator(), replicaCheckInterval: Int? = nil) {
         self.communicator = communicator
         self.replicaCheckInterval = replicaCheckInterval

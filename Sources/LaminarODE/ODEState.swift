@@ -68,6 +68,7 @@ public enum ErrorNorm: Sendable {
 }
 
 extension Array: ODEState where Element == Double {
+    /// `base + Σ cᵢ·termsᵢ` elementwise on a copy of `base`, skipping zero coefficients.
     public static func combine(_ base: [Double], _ coefficients: [Double], _ terms: [[Double]]) -> [Double] {
         var out = base
         for (c, term) in zip(coefficients, terms) where c != 0 {
@@ -76,6 +77,7 @@ extension Array: ODEState where Element == Double {
         return out
     }
 
+    /// One component over all elements.
     public static func errorComponents(
         error: [Double], y0: [Double], y1: [Double], rtol: Double, atol: Double
     ) -> [ErrorComponent] {
@@ -88,14 +90,18 @@ extension Array: ODEState where Element == Double {
         return [ErrorComponent(sumOfSquares: sum, maxAbs: worst, count: error.count)]
     }
 
+    /// True when every element is finite.
     public var isFinite: Bool { allSatisfy { $0.isFinite } }
 
+    /// `length m instead of n` when the lengths differ.
     public func shapeDifference(_ other: [Double]) -> String? {
         other.count == count ? nil : "length \(other.count) instead of \(count)"
     }
 }
 
 extension Tensor: ODEState {
+    /// One `axpy` per term with a nonzero coefficient, on a copy of `base`; every term must have
+    /// `base`'s shape (a precondition).
     public static func combine(_ base: Tensor, _ coefficients: [Double], _ terms: [Tensor]) -> Tensor {
         var out = base
         let n = base.count
@@ -110,6 +116,8 @@ extension Tensor: ODEState {
         return out
     }
 
+    /// One component: the whole tensor through the element type's `errorStatistics` (accumulated
+    /// in Double).
     public static func errorComponents(
         error: Tensor, y0: Tensor, y1: Tensor, rtol: Double, atol: Double
     ) -> [ErrorComponent] {
@@ -123,6 +131,7 @@ extension Tensor: ODEState {
         return [ErrorComponent(sumOfSquares: stats.sumOfSquares, maxAbs: stats.maxAbs, count: error.count)]
     }
 
+    /// `shape [a, b] instead of [c, d]` when the shapes differ.
     public func shapeDifference(_ other: Tensor) -> String? {
         other.shape == shape ? nil : "shape \(other.shape) instead of \(shape)"
     }
@@ -136,12 +145,16 @@ public struct TensorList<Scalar: TensorScalar>: ODEState {
     /// A state of `components`.
     public init(_ components: [Tensor<Scalar>]) { self.components = components }
 
+    /// Component by component, each as a tensor's `combine`; every term has `base`'s components
+    /// and shapes.
     public static func combine(_ base: TensorList, _ coefficients: [Double], _ terms: [TensorList]) -> TensorList {
         TensorList(base.components.indices.map { c in
             Tensor.combine(base.components[c], coefficients, terms.map { $0.components[c] })
         })
     }
 
+    /// One component per tensor, so that ``ErrorNorm/mixedRMS`` and seminorms can weigh them
+    /// separately.
     public static func errorComponents(
         error: TensorList, y0: TensorList, y1: TensorList, rtol: Double, atol: Double
     ) -> [ErrorComponent] {
@@ -151,8 +164,10 @@ public struct TensorList<Scalar: TensorScalar>: ODEState {
         }
     }
 
+    /// True when every element of every component is finite.
     public var isFinite: Bool { components.allSatisfy(\.isFinite) }
 
+    /// The first difference in the number of components or in one component's shape.
     public func shapeDifference(_ other: TensorList) -> String? {
         componentShapeDifference(components.map(\.shape), other.components.map(\.shape))
     }
@@ -167,6 +182,8 @@ public struct VariableList<Scalar: TensorScalar>: ODEState {
     /// A state of `components`; solving on it records every solver operation.
     public init(_ components: [Variable<Scalar>]) { self.components = components }
 
+    /// `base + Σ cᵢ·termsᵢ` per component as recorded graph operations (zero coefficients
+    /// skipped), so that gradients reach every term.
     public static func combine(_ base: VariableList, _ coefficients: [Double], _ terms: [VariableList]) -> VariableList {
         VariableList(base.components.indices.map { c in
             var out = base.components[c]
@@ -177,6 +194,7 @@ public struct VariableList<Scalar: TensorScalar>: ODEState {
         })
     }
 
+    /// One component per variable, computed on the values: error control records nothing.
     public static func errorComponents(
         error: VariableList, y0: VariableList, y1: VariableList, rtol: Double, atol: Double
     ) -> [ErrorComponent] {
@@ -187,8 +205,10 @@ public struct VariableList<Scalar: TensorScalar>: ODEState {
         }
     }
 
+    /// True when every element of every component's value is finite.
     public var isFinite: Bool { components.allSatisfy { $0.value.isFinite } }
 
+    /// The first difference in the number of components or in one component's shape.
     public func shapeDifference(_ other: VariableList) -> String? {
         componentShapeDifference(components.map(\.shape), other.components.map(\.shape))
     }

@@ -12,8 +12,9 @@
 public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertible {
     /// The Runge–Kutta method.
     public var method: Tableau
-    /// Tolerances of the mixed error test `|e| ≤ atol + rtol·max(|y₀|,|y₁|)`.
+    /// Relative tolerance of the mixed error test `|e| ≤ atol + rtol·max(|y₀|,|y₁|)`.
     public var rtol: Double
+    /// Absolute tolerance: the error allowed on components near zero, in the state's units.
     public var atol: Double
     /// How gradients flow through the solve.
     public var gradient: GradientMethod
@@ -65,6 +66,10 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
         case method, rtol, atol, gradient, maxSteps, stepSize, adjointRtol, adjointAtol
     }
 
+    /// Decodes the flat form. A missing `method` means dopri5 and a missing `maxSteps` 100,000
+    /// (checkpoints written before those keys); `adjointRtol`/`adjointAtol` set the adjoint's own
+    /// tolerances. An unknown method or gradient name throws `DecodingError.dataCorrupted` listing
+    /// the known ones.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let name = try c.decodeIfPresent(String.self, forKey: .method) ?? "dopri5"
@@ -89,6 +94,9 @@ public struct SolveSettings: Codable, Sendable, Equatable, CustomStringConvertib
             stepSize: try c.decodeIfPresent(Double.self, forKey: .stepSize))
     }
 
+    /// Encodes the flat form: `maxSteps` only when not 100,000, `stepSize` and the adjoint's
+    /// tolerances only when set, so that default settings encode exactly as before those keys
+    /// existed.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(method.name, forKey: .method)

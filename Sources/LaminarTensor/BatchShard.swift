@@ -32,6 +32,7 @@ public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
     /// batch-mean loss (and gradient) in the global mean.
     public var fraction: Double { globalCount == 0 ? 0 : Double(count) / Double(globalCount) }
 
+    /// E.g. `rows 0..<128 of 256`.
     public var description: String { "rows \(rows.lowerBound)..<\(rows.upperBound) of \(globalCount)" }
 
     /// The shard's rows of `t`, whose first axis is the global batch.

@@ -4,12 +4,17 @@
 /// Statistics accumulate in Double whatever the element type, with the mean first and the sum of
 /// squared deviations second (no cancellation in `E[x²] − E[x]²`).
 public struct GroupNormGeometry: Sendable, Equatable {
+    /// Samples N (the first axis).
     public var batch: Int
+    /// Channels C (the second axis), a multiple of ``groups``.
     public var channels: Int
     /// Elements per channel (H·W).
     public var spatial: Int
+    /// Groups G the channels are split into (G = C: instance norm; G = 1: layer norm over C·S).
     public var groups: Int
 
+    /// The geometry of `[batch, channels, spatial]` data; traps unless `groups` is positive and
+    /// divides `channels`.
     public init(batch: Int, channels: Int, spatial: Int, groups: Int) {
         precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
         self.batch = batch

@@ -89,8 +89,11 @@ where Self.RawSignificand: FixedWidthInteger {
 // concrete type, which is what makes the compiler emit specialised loops here. A default
 // implementation in a protocol extension would be called through the generic entry point.
 extension Float: TensorScalar {
+    /// `F32`, the safetensors dtype of single precision.
     public static var dtypeName: String { "F32" }
 
+    /// OpenBLAS `cblas_sgemm` (row-major), after the one-time kernel selection of `BLASKernels`,
+    /// with the thread count `BLASThreads` chooses for the product's `2·m·n·k` flops.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -105,6 +108,8 @@ extension Float: TensorScalar {
         }
     }
 
+    /// `tanh`, `sigmoid` and `softplus` by the vectorisable polynomial approximations of
+    /// `FastMath.swift` (absolute error within 4e-7); every other operation by the generic loop.
     public static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch op {
         case .tanh: fastTanhLoop(x, y, count)
@@ -114,6 +119,7 @@ extension Float: TensorScalar {
         }
     }
 
+    /// The generic broadcasting loop over `plan`, specialised for Float.
     public static func binaryKernel(
         _ op: BinaryOp, _ plan: StridedPlan,
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
@@ -121,20 +127,25 @@ extension Float: TensorScalar {
         applyBinary(op, plan, a, b, out)
     }
 
+    /// The generic strided reduction over `plan`, specialised for Float.
     public static func reduceKernel(
         _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
     ) {
         applyReduce(op, plan, x, out)
     }
 
+    /// The generic strided gather over `plan`, specialised for Float.
     public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         applyCopy(plan, x, out)
     }
 
+    /// OpenBLAS `cblas_saxpy` on `count` unit-stride elements.
     public static func axpy(count: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
     }
 
+    /// The generic loop, specialised for Float: ratios and sums in Double; a NaN ratio makes
+    /// `maxAbs` NaN.
     public static func errorStatistics(
         _ e: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
         rtol: Double, atol: Double
@@ -142,18 +153,26 @@ extension Float: TensorScalar {
         applyErrorStatistics(e, a, b, count, rtol, atol)
     }
 
+    /// One branch-free pass accumulating `x[i]·0`, which turns NaN as soon as an element is NaN
+    /// or infinite.
     public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
         applyAllFinite(x, count)
     }
 
+    /// The generic unfolding of one image, specialised for Float; `columns` is overwritten.
     public static func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
         applyIm2col(image, columns, geometry)
     }
 
+    /// The generic folding of one image, specialised for Float: adds into `image`, which the caller
+    /// initialises (zeros for a plain adjoint).
     public static func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
         applyCol2im(columns, image, geometry)
     }
 
+    /// `tanh`, `sigmoid` and `softplus` through the same approximations as `unaryKernel`, so that
+    /// `value` matches the forward pass (`elu` and `swish` use the approximate `exp` and sigmoid
+    /// too); `tanh`, the common case, has its own single-pass vectorised loop.
     public static func activationDerivatives(
         _ op: UnaryOp, _ p: UnsafePointer<Float>, value: UnsafeMutablePointer<Float>,
         first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>?, count: Int
@@ -161,6 +180,7 @@ extension Float: TensorScalar {
         applyActivationDerivativesFloat(op, p, value, first, second, count)
     }
 
+    /// The generic elementwise loop, specialised for Float.
     public static func productKernel(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>?,
         _ out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
@@ -168,6 +188,7 @@ extension Float: TensorScalar {
         applyProduct(a, b, c, out, count, accumulate: accumulate)
     }
 
+    /// The generic single-pass loop, specialised for Float.
     public static func productPairKernel(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
@@ -175,6 +196,8 @@ extension Float: TensorScalar {
         applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
     }
 
+    /// The generic kernel, specialised for Float: statistics in Double, blocks of samples on
+    /// several threads from 2¹⁵ elements up.
     public static func groupNormForward(
         _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
         _ xhat: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, _ geometry: GroupNormGeometry, epsilon: Double
@@ -182,6 +205,8 @@ extension Float: TensorScalar {
         groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
     }
 
+    /// The generic kernel, specialised for Float: blocks of samples on several threads from 2¹⁵
+    /// elements up, their `dγ`, `dβ` summed.
     public static func groupNormBackward(
         _ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
@@ -192,8 +217,11 @@ extension Float: TensorScalar {
 }
 
 extension Double: TensorScalar {
+    /// `F64`, the safetensors dtype of double precision.
     public static var dtypeName: String { "F64" }
 
+    /// OpenBLAS `cblas_dgemm` (row-major), after the one-time kernel selection of `BLASKernels`,
+    /// with the thread count `BLASThreads` chooses for the product's `2·m·n·k` flops.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
@@ -208,10 +236,12 @@ extension Double: TensorScalar {
         }
     }
 
+    /// Every operation by the generic loop with RealModule's functions (no approximations).
     public static func unaryKernel(_ op: UnaryOp, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
         applyUnary(op, x, y, count)
     }
 
+    /// The generic broadcasting loop over `plan`, specialised for Double.
     public static func binaryKernel(
         _ op: BinaryOp, _ plan: StridedPlan,
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
@@ -219,20 +249,24 @@ extension Double: TensorScalar {
         applyBinary(op, plan, a, b, out)
     }
 
+    /// The generic strided reduction over `plan`, specialised for Double.
     public static func reduceKernel(
         _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
     ) {
         applyReduce(op, plan, x, out)
     }
 
+    /// The generic strided gather over `plan`, specialised for Double.
     public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
         applyCopy(plan, x, out)
     }
 
+    /// OpenBLAS `cblas_daxpy` on `count` unit-stride elements.
     public static func axpy(count: Int, alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
         cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
     }
 
+    /// The generic loop, specialised for Double; a NaN ratio makes `maxAbs` NaN.
     public static func errorStatistics(
         _ e: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int,
         rtol: Double, atol: Double
@@ -240,18 +274,25 @@ extension Double: TensorScalar {
         applyErrorStatistics(e, a, b, count, rtol, atol)
     }
 
+    /// One branch-free pass accumulating `x[i]·0`, which turns NaN as soon as an element is NaN
+    /// or infinite.
     public static func allFinite(_ x: UnsafePointer<Double>, count: Int) -> Bool {
         applyAllFinite(x, count)
     }
 
+    /// The generic unfolding of one image, specialised for Double; `columns` is overwritten.
     public static func im2col(_ image: UnsafePointer<Double>, _ columns: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
         applyIm2col(image, columns, geometry)
     }
 
+    /// The generic folding of one image, specialised for Double: adds into `image`, which the caller
+    /// initialises (zeros for a plain adjoint).
     public static func col2im(_ columns: UnsafePointer<Double>, _ image: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
         applyCol2im(columns, image, geometry)
     }
 
+    /// With RealModule's `tanh` and `exp` and overflow-safe sigmoid and softplus (no
+    /// approximations).
     public static func activationDerivatives(
         _ op: UnaryOp, _ p: UnsafePointer<Double>, value: UnsafeMutablePointer<Double>,
         first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>?, count: Int
@@ -259,6 +300,7 @@ extension Double: TensorScalar {
         applyActivationDerivatives(op, p, value, first, second, count)
     }
 
+    /// The generic elementwise loop, specialised for Double.
     public static func productKernel(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>?,
         _ out: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
@@ -266,6 +308,7 @@ extension Double: TensorScalar {
         applyProduct(a, b, c, out, count, accumulate: accumulate)
     }
 
+    /// The generic single-pass loop, specialised for Double.
     public static func productPairKernel(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>, _ d: UnsafePointer<Double>,
         _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
@@ -273,6 +316,8 @@ extension Double: TensorScalar {
         applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
     }
 
+    /// The generic kernel, specialised for Double: statistics in Double, blocks of samples on
+    /// several threads from 2¹⁵ elements up.
     public static func groupNormForward(
         _ x: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>, _ beta: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
         _ xhat: UnsafeMutablePointer<Double>, _ rstd: UnsafeMutablePointer<Double>, _ geometry: GroupNormGeometry, epsilon: Double
@@ -280,6 +325,8 @@ extension Double: TensorScalar {
         groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
     }
 
+    /// The generic kernel, specialised for Double: blocks of samples on several threads from 2¹⁵
+    /// elements up, their `dγ`, `dβ` summed.
     public static func groupNormBackward(
         _ dy: UnsafePointer<Double>, _ xhat: UnsafePointer<Double>, _ rstd: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>,
         _ dx: UnsafeMutablePointer<Double>, _ dgamma: UnsafeMutablePointer<Double>, _ dbeta: UnsafeMutablePointer<Double>,

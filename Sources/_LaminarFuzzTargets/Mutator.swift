@@ -4,6 +4,8 @@
 public struct Mutator {
     private var state: UInt64
 
+    /// A mutator whose SplitMix64 stream is fixed by `seed`: the same seed gives the same
+    /// mutations, so a fuzz run can be replayed.
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
     private mutating func next() -> UInt64 {

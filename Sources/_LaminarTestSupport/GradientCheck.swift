@@ -3,11 +3,18 @@ import LaminarAutodiff
 /// Result of a finite-difference gradient check: the largest error over all input elements,
 /// measured as `|analytic − numeric| / max(1, |numeric|)`.
 public struct GradientCheckResult: CustomStringConvertible, Sendable {
+    /// The largest `|analytic − numeric| / max(1, |numeric|)` over all elements (infinity when one
+    /// is NaN).
     public var maxError: Double
+    /// Index into `inputs` of the worst element (−1 when every error is 0).
     public var worstInput: Int
+    /// Flat (row-major) index of the worst element within that input (−1 when every error is 0).
     public var worstElement: Int
+    /// The reverse-mode derivative at the worst element.
     public var analytic: Double
+    /// The central-difference derivative at the worst element.
     public var numeric: Double
+    /// One line for a failing test: the error, where it occurred and both derivatives.
     public var description: String {
         "max error \(maxError) at input \(worstInput)[\(worstElement)]: analytic \(analytic), numeric \(numeric)"
     }

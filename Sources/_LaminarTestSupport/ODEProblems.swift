@@ -2,11 +2,17 @@ import Foundation
 
 /// Test problems with exact solutions, as `[Double]` right-hand sides.
 public struct ODEProblem: Sendable {
+    /// Label for test messages.
     public let name: String
+    /// The state at `t0`.
     public let y0: [Double]
+    /// Start of the integration interval.
     public let t0: Double
+    /// End of the integration interval.
     public let t1: Double
+    /// The right-hand side `y′ = f(t, y)`, of `y0`'s length.
     public let f: @Sendable (Double, [Double]) -> [Double]
+    /// The exact solution `y(t)`, to measure a solver's error against.
     public let exact: @Sendable (Double) -> [Double]
 
     /// `y' = −y`, `y(0) = 1`.
@@ -35,6 +41,7 @@ public struct ODEProblem: Sendable {
             return [cos(E) - e, s * sin(E), -sin(E) / d, s * cos(E) / d]
         })
 
+    /// Every problem, for tests that run a solver on each.
     public static let all: [ODEProblem] = [.exponentialDecay, .harmonicOscillator, .kepler]
 }
 

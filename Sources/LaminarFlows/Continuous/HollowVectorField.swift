@@ -25,6 +25,7 @@ import LaminarNN
 /// The whole network is a masked MLP, so every product is one dense GEMM on `[n, d·k]` and the
 /// graph-free passes of `HollowVectorField+Fused.swift` follow the MLP field's.
 public final class HollowVectorField<Scalar: TensorScalar>: CNFVectorField {
+    /// The data dimension d: the field maps `[n, d]` states to `[n, d]` velocities.
     public let dimension: Int
     /// Units per dimension in each hidden layer.
     public let groupWidths: [Int]

@@ -30,6 +30,8 @@ public enum DivergenceProbes<Scalar: TensorScalar> {
     /// The d unit vectors: the exact trace.
     case exact(dimension: Int)
 
+    /// Number of probes, i.e. of vector–Jacobian passes per estimate: 1 for Hutchinson, d for
+    /// the exact trace.
     public var count: Int {
         switch self {
         case .hutchinson: return 1

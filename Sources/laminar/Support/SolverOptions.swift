@@ -80,16 +80,22 @@ struct SolverOptions: ParsableArguments {
 }
 
 extension Tableau: ExpressibleByArgument {
+    /// A method from its `--solver` value (one of ``Tableau/names``); nil for an unknown name,
+    /// which argument-parser reports with the accepted values.
     public init?(argument: String) {
         guard let t = Tableau.named(argument) else { return nil }
         self = t
     }
 
+    /// The accepted `--solver` values, for help text and shell completion.
     public static var allValueStrings: [String] { names }
 }
 
 extension GradientMethod: ExpressibleByArgument {
+    /// A gradient mode from its `--gradient` value (one of ``GradientMethod/names``, or
+    /// `checkpointed-adjoint` for `checkpointed`).
     public init?(argument: String) { self.init(name: argument) }
 
+    /// The accepted `--gradient` values, for help text and shell completion.
     public static var allValueStrings: [String] { names }
 }

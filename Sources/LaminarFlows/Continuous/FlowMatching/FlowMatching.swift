@@ -14,6 +14,8 @@ import LaminarAutodiff
 /// and the loss is the mean over rows and dimensions of `(f(t, x_t) − target)²`. T is held
 /// fixed (a learned FFJORD T receives no gradient from this loss).
 public final class FlowMatching<Scalar: TensorScalar>: TrainingObjective {
+    /// Path, coupling, OT regularisation and reflow teacher of the run (validated by the
+    /// initialiser).
     public let configuration: FlowMatchingConfiguration
     /// Reflow's teacher (base → data transport), nil for the other couplings.
     public let teacher: (any Flow<Scalar>)?
@@ -28,6 +30,7 @@ public final class FlowMatching<Scalar: TensorScalar>: TrainingObjective {
         self.teacher = teacher
     }
 
+    /// `flow-matching`, the objective's name in checkpoints and metrics.
     public var name: String { "flow-matching" }
 
     /// The field of `flow`, which must be a single CNF block (``VectorFieldFlow``).
@@ -68,6 +71,11 @@ public final class FlowMatching<Scalar: TensorScalar>: TrainingObjective {
         return (times, points, velocity * Scalar(-1 / endTime), teacherNFE)
     }
 
+    /// The mean over rows and dimensions of `(f(t, x_t) − target)²` for one
+    /// ``regressionBatch(data:endTime:using:)`` draw from the batch `x` ([n, d]): one field
+    /// evaluation, no solve. `nll` is NaN; `nfeForward` is 1 plus the teacher's evaluations
+    /// (reflow); the loss is also reported as the `flow_matching` regulariser. Throws when `flow` is
+    /// not a single CNF block with a fixed T.
     public func loss(of flow: any Flow<Scalar>, batch x: Variable<Scalar>, using rng: inout RandomGenerator) throws
         -> TrainingLoss<Scalar> {
         let (field, endTime) = try Self.field(of: flow)

@@ -21,6 +21,7 @@ public enum PathScheduler: String, Codable, Sendable, CaseIterable {
 
 /// An affine probability path with its target velocity: what flow matching regresses on.
 public struct ProbabilityPath: Codable, Sendable, Equatable {
+    /// The schedule `(α_u, σ_u)`; `condot` by default.
     public var scheduler: PathScheduler
     /// Standard deviation left around each data point at u = 1 (`condot` only; Lipman et al.
     /// 2023 use 1e-4 … 1e-5). The `vp` and `cosine` paths end at σ = 0.
@@ -29,6 +30,7 @@ public struct ProbabilityPath: Codable, Sendable, Equatable {
     static let betaMin = 0.1
     static let betaMax = 20.0
 
+    /// A path of `scheduler` with `sigmaMin` (used by `condot` only); checked by ``validate()``.
     public init(scheduler: PathScheduler = .condot, sigmaMin: Double = 1e-4) {
         self.scheduler = scheduler
         self.sigmaMin = sigmaMin

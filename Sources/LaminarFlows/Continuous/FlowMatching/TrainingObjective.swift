@@ -18,10 +18,13 @@ public protocol TrainingObjective<Scalar>: AnyObject {
 /// Maximum likelihood: the flow's own ``Flow/trainingLoss(_:using:)`` (mean negative
 /// log-likelihood with its trace estimator, plus the RNODE terms it is configured with).
 public final class MaximumLikelihood<Scalar: TensorScalar>: TrainingObjective {
+    /// The objective; it holds no state (the flow carries its trace estimator and RNODE weights).
     public init() {}
 
+    /// `likelihood`, the objective's name in checkpoints and metrics.
     public var name: String { "likelihood" }
 
+    /// The flow's own ``Flow/trainingLoss(_:using:)`` on `x`, unchanged.
     public func loss(of flow: any Flow<Scalar>, batch x: Variable<Scalar>, using rng: inout RandomGenerator) throws
         -> TrainingLoss<Scalar> {
         try flow.trainingLoss(x, using: &rng)

@@ -13,6 +13,8 @@ public protocol VectorFieldFlow<Scalar>: Flow {
 }
 
 extension FFJORD: VectorFieldFlow {
+    /// The field and T of the model's only block; throws when it has several (`--blocks 1`) or
+    /// learns T (`--no-train-time`).
     public func singleVectorField() throws -> (field: any CNFVectorField<Scalar>, endTime: Double) {
         guard blocks.count == 1 else {
             throw FlowError.invalidConfiguration(
@@ -23,6 +25,8 @@ extension FFJORD: VectorFieldFlow {
 }
 
 extension MultiscaleCNF: VectorFieldFlow {
+    /// The field and T of a one-scale, one-block model; throws for more blocks (`--scales 1
+    /// --blocks 1`, or the U-Net model) or a learned T.
     public func singleVectorField() throws -> (field: any CNFVectorField<Scalar>, endTime: Double) {
         let blocks = allBlocks
         guard blocks.count == 1 else {

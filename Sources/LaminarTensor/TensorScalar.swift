@@ -4,10 +4,11 @@ import RealModule
 /// Element type of a ``Tensor``: `Float` (the training default) or `Double` (gradient checks,
 /// tight solver tolerances).
 ///
-/// The protocol carries the vectorised kernels as static requirements. Each conformance
-/// forwards to the generic kernels of this module with its concrete type, so every loop is
-/// compiled specialised once, here; generic code in other modules pays one witness-table
-/// call per tensor operation, never per element.
+/// The protocol carries the vectorised kernels as static requirements. Each forwards to the
+/// generic kernels of this module with the conformance's concrete type (shared default
+/// implementations where the loop is the same for both types), so every loop is compiled
+/// specialised once, here; generic code in other modules pays one witness-table call per
+/// tensor operation, never per element.
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
 where Self.RawSignificand: FixedWidthInteger {
     /// The safetensors dtype name (`F32`, `F64`).
@@ -85,27 +86,134 @@ where Self.RawSignificand: FixedWidthInteger {
         _ geometry: GroupNormGeometry)
 }
 
-// The two conformances are deliberately spelled out: each forwards to the generic kernels with a
-// concrete type, which is what makes the compiler emit specialised loops here. A default
-// implementation in a protocol extension would be called through the generic entry point.
+// The operations whose loops are the same for every scalar type: one generic kernel each, called
+// with the conformance's concrete type. Each conformance's witness is the default below
+// instantiated at `Float` or `Double`, which the optimiser specialises in this module, so the
+// loops are emitted specialised once per scalar type, here; generic code elsewhere reaches them
+// through one witness-table call per tensor operation.
+extension TensorScalar {
+    /// The generic broadcasting loop over `plan`, specialised for the scalar type.
+    public static func binaryKernel(
+        _ op: BinaryOp, _ plan: StridedPlan,
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>
+    ) {
+        applyBinary(op, plan, a, b, out)
+    }
+
+    /// The generic strided reduction over `plan`, specialised for the scalar type.
+    public static func reduceKernel(
+        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>
+    ) {
+        applyReduce(op, plan, x, out)
+    }
+
+    /// The generic strided gather over `plan`, specialised for the scalar type.
+    public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>) {
+        applyCopy(plan, x, out)
+    }
+
+    /// The generic loop, specialised for the scalar type: ratios and sums in Double; a NaN ratio
+    /// makes `maxAbs` NaN.
+    public static func errorStatistics(
+        _ e: UnsafePointer<Self>, _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, count: Int,
+        rtol: Double, atol: Double
+    ) -> (sumOfSquares: Double, maxAbs: Double) {
+        applyErrorStatistics(e, a, b, count, rtol, atol)
+    }
+
+    /// One branch-free pass accumulating `x[i]·0`, which turns NaN as soon as an element is NaN
+    /// or infinite.
+    public static func allFinite(_ x: UnsafePointer<Self>, count: Int) -> Bool {
+        applyAllFinite(x, count)
+    }
+
+    /// The generic unfolding of one image, specialised for the scalar type; `columns` is
+    /// overwritten.
+    public static func im2col(_ image: UnsafePointer<Self>, _ columns: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry) {
+        applyIm2col(image, columns, geometry)
+    }
+
+    /// The generic folding of one image, specialised for the scalar type: adds into `image`,
+    /// which the caller initialises (zeros for a plain adjoint).
+    public static func col2im(_ columns: UnsafePointer<Self>, _ image: UnsafeMutablePointer<Self>, _ geometry: ConvGeometry) {
+        applyCol2im(columns, image, geometry)
+    }
+
+    /// The generic elementwise loop, specialised for the scalar type.
+    public static func productKernel(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>?,
+        _ out: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool
+    ) {
+        applyProduct(a, b, c, out, count, accumulate: accumulate)
+    }
+
+    /// The generic single-pass loop, specialised for the scalar type.
+    public static func productPairKernel(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafePointer<Self>, _ d: UnsafePointer<Self>,
+        _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool
+    ) {
+        applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
+    }
+
+    /// The generic kernel, specialised for the scalar type: statistics in Double, blocks of
+    /// samples on several threads from 2¹⁵ elements up.
+    public static func groupNormForward(
+        _ x: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>,
+        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double
+    ) {
+        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
+    }
+
+    /// The generic kernel, specialised for the scalar type: blocks of samples on several threads
+    /// from 2¹⁵ elements up, their `dγ`, `dβ` summed.
+    public static func groupNormBackward(
+        _ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>,
+        _ dx: UnsafeMutablePointer<Self>, _ dgamma: UnsafeMutablePointer<Self>, _ dbeta: UnsafeMutablePointer<Self>,
+        _ geometry: GroupNormGeometry
+    ) {
+        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
+    }
+}
+
+/// The signature CBLAS's `sgemm` and `dgemm` share, for scalars `T`.
+private typealias CBLASGemm<T> = (
+    CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32,
+    T, UnsafePointer<T>?, Int32, UnsafePointer<T>?, Int32, T, UnsafeMutablePointer<T>?, Int32
+) -> Void
+
+/// `C ← α·op(A)·op(B) + β·C` on row-major matrices by `routine` (`cblas_sgemm` or
+/// `cblas_dgemm`), after the one-time kernel selection of `BLASKernels`, with the thread count
+/// `BLASThreads` chooses for the product's `2·m·n·k` flops.
+private func rowMajorGemm<T>(
+    _ routine: CBLASGemm<T>, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+) {
+    BLASKernels.ensureBestKernels()
+    BLASThreads.run(flops: 2 * m * n * k) {
+        routine(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+// The operations that differ between the two types: the BLAS routines, and the Float fast paths
+// for the activations.
 extension Float: TensorScalar {
     /// `F32`, the safetensors dtype of single precision.
     public static var dtypeName: String { "F32" }
 
-    /// OpenBLAS `cblas_sgemm` (row-major), after the one-time kernel selection of `BLASKernels`,
-    /// with the thread count `BLASThreads` chooses for the product's `2·m·n·k` flops.
+    /// OpenBLAS `cblas_sgemm` (row-major), with the kernel selection and thread count of
+    /// every product (see `rowMajorGemm`).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        BLASKernels.ensureBestKernels()
-        BLASThreads.run(flops: 2 * m * n * k) {
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
+        rowMajorGemm(
+            cblas_sgemm, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// `tanh`, `sigmoid` and `softplus` by the vectorisable polynomial approximations of
@@ -119,55 +227,9 @@ extension Float: TensorScalar {
         }
     }
 
-    /// The generic broadcasting loop over `plan`, specialised for Float.
-    public static func binaryKernel(
-        _ op: BinaryOp, _ plan: StridedPlan,
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
-    ) {
-        applyBinary(op, plan, a, b, out)
-    }
-
-    /// The generic strided reduction over `plan`, specialised for Float.
-    public static func reduceKernel(
-        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
-    ) {
-        applyReduce(op, plan, x, out)
-    }
-
-    /// The generic strided gather over `plan`, specialised for Float.
-    public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-        applyCopy(plan, x, out)
-    }
-
     /// OpenBLAS `cblas_saxpy` on `count` unit-stride elements.
     public static func axpy(count: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
-    }
-
-    /// The generic loop, specialised for Float: ratios and sums in Double; a NaN ratio makes
-    /// `maxAbs` NaN.
-    public static func errorStatistics(
-        _ e: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
-        rtol: Double, atol: Double
-    ) -> (sumOfSquares: Double, maxAbs: Double) {
-        applyErrorStatistics(e, a, b, count, rtol, atol)
-    }
-
-    /// One branch-free pass accumulating `x[i]·0`, which turns NaN as soon as an element is NaN
-    /// or infinite.
-    public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-        applyAllFinite(x, count)
-    }
-
-    /// The generic unfolding of one image, specialised for Float; `columns` is overwritten.
-    public static func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
-        applyIm2col(image, columns, geometry)
-    }
-
-    /// The generic folding of one image, specialised for Float: adds into `image`, which the caller
-    /// initialises (zeros for a plain adjoint).
-    public static func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ geometry: ConvGeometry) {
-        applyCol2im(columns, image, geometry)
     }
 
     /// `tanh`, `sigmoid` and `softplus` through the same approximations as `unaryKernel`, so that
@@ -179,61 +241,23 @@ extension Float: TensorScalar {
     ) {
         applyActivationDerivativesFloat(op, p, value, first, second, count)
     }
-
-    /// The generic elementwise loop, specialised for Float.
-    public static func productKernel(
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>?,
-        _ out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
-    ) {
-        applyProduct(a, b, c, out, count, accumulate: accumulate)
-    }
-
-    /// The generic single-pass loop, specialised for Float.
-    public static func productPairKernel(
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
-        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
-    ) {
-        applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
-    }
-
-    /// The generic kernel, specialised for Float: statistics in Double, blocks of samples on
-    /// several threads from 2¹⁵ elements up.
-    public static func groupNormForward(
-        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-        _ xhat: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, _ geometry: GroupNormGeometry, epsilon: Double
-    ) {
-        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
-    }
-
-    /// The generic kernel, specialised for Float: blocks of samples on several threads from 2¹⁵
-    /// elements up, their `dγ`, `dβ` summed.
-    public static func groupNormBackward(
-        _ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
-        _ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
-        _ geometry: GroupNormGeometry
-    ) {
-        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
-    }
 }
 
 extension Double: TensorScalar {
     /// `F64`, the safetensors dtype of double precision.
     public static var dtypeName: String { "F64" }
 
-    /// OpenBLAS `cblas_dgemm` (row-major), after the one-time kernel selection of `BLASKernels`,
-    /// with the thread count `BLASThreads` chooses for the product's `2·m·n·k` flops.
+    /// OpenBLAS `cblas_dgemm` (row-major), with the kernel selection and thread count of
+    /// every product (see `rowMajorGemm`).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        BLASKernels.ensureBestKernels()
-        BLASThreads.run(flops: 2 * m * n * k) {
-            cblas_dgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
+        rowMajorGemm(
+            cblas_dgemm, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// Every operation by the generic loop with RealModule's functions (no approximations).
@@ -241,54 +265,9 @@ extension Double: TensorScalar {
         applyUnary(op, x, y, count)
     }
 
-    /// The generic broadcasting loop over `plan`, specialised for Double.
-    public static func binaryKernel(
-        _ op: BinaryOp, _ plan: StridedPlan,
-        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
-    ) {
-        applyBinary(op, plan, a, b, out)
-    }
-
-    /// The generic strided reduction over `plan`, specialised for Double.
-    public static func reduceKernel(
-        _ op: ReduceOp, _ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
-    ) {
-        applyReduce(op, plan, x, out)
-    }
-
-    /// The generic strided gather over `plan`, specialised for Double.
-    public static func copyKernel(_ plan: StridedPlan, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
-        applyCopy(plan, x, out)
-    }
-
     /// OpenBLAS `cblas_daxpy` on `count` unit-stride elements.
     public static func axpy(count: Int, alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
         cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
-    }
-
-    /// The generic loop, specialised for Double; a NaN ratio makes `maxAbs` NaN.
-    public static func errorStatistics(
-        _ e: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int,
-        rtol: Double, atol: Double
-    ) -> (sumOfSquares: Double, maxAbs: Double) {
-        applyErrorStatistics(e, a, b, count, rtol, atol)
-    }
-
-    /// One branch-free pass accumulating `x[i]·0`, which turns NaN as soon as an element is NaN
-    /// or infinite.
-    public static func allFinite(_ x: UnsafePointer<Double>, count: Int) -> Bool {
-        applyAllFinite(x, count)
-    }
-
-    /// The generic unfolding of one image, specialised for Double; `columns` is overwritten.
-    public static func im2col(_ image: UnsafePointer<Double>, _ columns: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
-        applyIm2col(image, columns, geometry)
-    }
-
-    /// The generic folding of one image, specialised for Double: adds into `image`, which the caller
-    /// initialises (zeros for a plain adjoint).
-    public static func col2im(_ columns: UnsafePointer<Double>, _ image: UnsafeMutablePointer<Double>, _ geometry: ConvGeometry) {
-        applyCol2im(columns, image, geometry)
     }
 
     /// With RealModule's `tanh` and `exp` and overflow-safe sigmoid and softplus (no
@@ -298,40 +277,5 @@ extension Double: TensorScalar {
         first: UnsafeMutablePointer<Double>, second: UnsafeMutablePointer<Double>?, count: Int
     ) {
         applyActivationDerivatives(op, p, value, first, second, count)
-    }
-
-    /// The generic elementwise loop, specialised for Double.
-    public static func productKernel(
-        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>?,
-        _ out: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
-    ) {
-        applyProduct(a, b, c, out, count, accumulate: accumulate)
-    }
-
-    /// The generic single-pass loop, specialised for Double.
-    public static func productPairKernel(
-        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>, _ d: UnsafePointer<Double>,
-        _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int, accumulate: Bool
-    ) {
-        applyProductPair(a, b, c, d, x, y, count, accumulate: accumulate)
-    }
-
-    /// The generic kernel, specialised for Double: statistics in Double, blocks of samples on
-    /// several threads from 2¹⁵ elements up.
-    public static func groupNormForward(
-        _ x: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>, _ beta: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
-        _ xhat: UnsafeMutablePointer<Double>, _ rstd: UnsafeMutablePointer<Double>, _ geometry: GroupNormGeometry, epsilon: Double
-    ) {
-        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
-    }
-
-    /// The generic kernel, specialised for Double: blocks of samples on several threads from 2¹⁵
-    /// elements up, their `dγ`, `dβ` summed.
-    public static func groupNormBackward(
-        _ dy: UnsafePointer<Double>, _ xhat: UnsafePointer<Double>, _ rstd: UnsafePointer<Double>, _ gamma: UnsafePointer<Double>,
-        _ dx: UnsafeMutablePointer<Double>, _ dgamma: UnsafeMutablePointer<Double>, _ dbeta: UnsafeMutablePointer<Double>,
-        _ geometry: GroupNormGeometry
-    ) {
-        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
     }
 }

@@ -27,8 +27,7 @@ public func checkGradient(
     step h: Double = 1e-6, seed: UInt64 = 7
 ) -> GradientCheckResult {
     var rng = RandomGenerator(seed: seed)
-    let probe = f(inputs.map { Variable($0) })
-    let w = Tensor<Double>.randomNormal(probe.shape, using: &rng)
+    let w = outputWeight(of: f, at: inputs, using: &rng)
     func loss(_ xs: [Variable<Double>]) -> Variable<Double> { (f(xs) * w).sum() }
     let analytic: [Tensor<Double>] = withGradient {
         let vars = inputs.map { Variable($0, requiresGradient: true) }
@@ -46,8 +45,7 @@ public func checkSecondOrderGradient(
     step h: Double = 1e-5, seed: UInt64 = 11
 ) -> GradientCheckResult {
     var rng = RandomGenerator(seed: seed)
-    let probe = f(inputs.map { Variable($0) })
-    let w = Tensor<Double>.randomNormal(probe.shape, using: &rng)
+    let w = outputWeight(of: f, at: inputs, using: &rng)
     let vs = inputs.map { Tensor<Double>.randomNormal($0.shape, using: &rng) }
     func firstOrder(_ vars: [Variable<Double>], createGraph: Bool) -> Variable<Double> {
         let l = (f(vars) * w).sum()
@@ -69,6 +67,14 @@ public func checkSecondOrderGradient(
             firstOrder(xs.map { Variable($0, requiresGradient: true) }, createGraph: false).value.scalar
         }
     }
+}
+
+/// The fixed random weight `w` of `L(x) = Σ w ⊙ f(x)`: standard normal, in the shape of
+/// `f(inputs)`, so that every output element contributes.
+private func outputWeight(
+    of f: ([Variable<Double>]) -> Variable<Double>, at inputs: [Tensor<Double>], using rng: inout RandomGenerator
+) -> Tensor<Double> {
+    Tensor<Double>.randomNormal(f(inputs.map { Variable($0) }).shape, using: &rng)
 }
 
 private func compare(

@@ -76,12 +76,6 @@ extension HollowVectorField {
         return pass
     }
 
-    private func components(_ pass: HollowForward<Scalar>, kinetic: Bool) -> [Tensor<Scalar>] {
-        var out = [pass.output, -pass.divergence]
-        if kinetic { out.append(Tensor.product(pass.output, pass.output).sum(axes: [1], keepDims: true)) }
-        return out
-    }
-
     /// `[f, −div, ‖f‖²?]` at `(t, z)` with no graph and the exact divergence in one extra
     /// elementwise pass; nil for Hutchinson probes (an estimate is pointless when the exact
     /// value is this cheap; the graph path serves them). Blocks of rows run concurrently.
@@ -91,10 +85,10 @@ extension HollowVectorField {
     ) -> [Tensor<Scalar>]? {
         guard case .exact = probes else { return nil }
         let maps = maskedMaps(t)
-        let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
-            components(forwardPass(maps, rowBlock(z, rows), second: false), kinetic: kinetic)
+        return mapRowBlocks(rows: z.shape[0]) { rows in
+            let pass = forwardPass(maps, rowBlock(z, rows), second: false)
+            return augmentedDerivatives(pass.output, divergence: pass.divergence, kinetic: kinetic)
         }
-        return parts[0].indices.map { c in stackRows(parts.map { $0[c] }) }
     }
 
     /// The augmented right-hand side with its vector–Jacobian products for the seeds
@@ -127,9 +121,7 @@ extension HollowVectorField {
     ) -> (value: [Tensor<Scalar>], z: Tensor<Scalar>, weights: [Tensor<Scalar>], biases: [Tensor<Scalar>], direct: Tensor<Scalar>) {
         let pass = forwardPass(maps, z, second: true)
         let last = hiddenCount - 1
-        var outputSeed = seeds[0]
-        if kinetic { outputSeed.addScaled(seeds[2] * pass.output, 2) }
-        let divergenceSeed = -seeds[1]  // [n, 1]
+        let (outputSeed, divergenceSeed) = augmentedSeeds(seeds, f: pass.output, kinetic: kinetic)  // −s_Δ: [n, 1]
 
         var weights = [Tensor<Scalar>](), biases = [Tensor<Scalar>]()
         // Output layer, and the divergence's dependence on Ô through w.
@@ -160,6 +152,8 @@ extension HollowVectorField {
                 zBar += inputBar
             }
         }
-        return (components(pass, kinetic: kinetic), zBar, weights.reversed(), biases.reversed(), directBar)
+        return (
+            augmentedDerivatives(pass.output, divergence: pass.divergence, kinetic: kinetic), zBar, weights.reversed(),
+            biases.reversed(), directBar)
     }
 }

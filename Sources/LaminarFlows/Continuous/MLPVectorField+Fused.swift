@@ -63,6 +63,32 @@ func stackRows<S>(_ parts: [Tensor<S>]) -> Tensor<S> {
     parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
 }
 
+/// `body` on blocks of a batch of `rows` rows (concurrently when more than one thread is
+/// configured), each block returning the same list of tensors; entry by entry, the blocks are
+/// stacked back into one batch.
+func mapRowBlocks<S>(rows: Int, _ body: (Range<Int>) -> [Tensor<S>]) -> [Tensor<S>] {
+    let parts = RowParallel.map(RowParallel.blocks(rows: rows), body)
+    return parts[0].indices.map { c in stackRows(parts.map { $0[c] }) }
+}
+
+/// `[f, −div, ‖f‖²?]`, the CNF's augmented right-hand side, from `f` ([n, d]) and its divergence
+/// ([n, 1]; nil: zero), with the kinetic energy `‖f‖²` of each row when `kinetic` is set.
+func augmentedDerivatives<S>(_ f: Tensor<S>, divergence: Tensor<S>?, kinetic: Bool) -> [Tensor<S>] {
+    var out = [f, divergence.map { -$0 } ?? Tensor(zeros: [f.shape[0], 1])]
+    if kinetic { out.append(Tensor.product(f, f).sum(axes: [1], keepDims: true)) }
+    return out
+}
+
+/// The seeds of `f` and of its divergence given the seeds `[s_z, s_Δ, s_K?]` of
+/// ``augmentedDerivatives(_:divergence:kinetic:)``: `s_z + 2·s_K ⊙ f` and `−s_Δ`.
+func augmentedSeeds<S>(
+    _ seeds: [Tensor<S>], f: Tensor<S>, kinetic: Bool
+) -> (output: Tensor<S>, divergence: Tensor<S>) {
+    var outputSeed = seeds[0]
+    if kinetic { outputSeed.addScaled(seeds[2] * f, 2) }
+    return (outputSeed, -seeds[1])
+}
+
 extension Activation {
     /// The activation as a tensor operation for the fused kernels (`scale(1)`: the identity).
     var fusedOperation: UnaryOp {
@@ -143,14 +169,6 @@ extension MLPVectorField {
         Tensor.product(vjp, e).sum(axes: [1], keepDims: true)
     }
 
-    private func components(
-        _ pass: ODENetForward<Scalar>, divergence: Tensor<Scalar>?, kinetic: Bool
-    ) -> [Tensor<Scalar>] {
-        var out = [pass.output, divergence.map { -$0 } ?? Tensor(zeros: [pass.output.shape[0], 1])]
-        if kinetic { out.append(Tensor.product(pass.output, pass.output).sum(axes: [1], keepDims: true)) }
-        return out
-    }
-
     /// `[f, −div, ‖f‖²?]` at `(t, z)` with no graph: the CNF's augmented right-hand side. With
     /// more than one thread configured, blocks of rows run concurrently.
     @_specialize(where Scalar == Float)
@@ -158,7 +176,7 @@ extension MLPVectorField {
         _ t: Double, _ z: Tensor<Scalar>, probes: DivergenceProbes<Scalar>, kinetic: Bool
     ) -> [Tensor<Scalar>]? {
         let maps = affineMaps(t)
-        let parts = RowParallel.map(RowParallel.blocks(rows: z.shape[0])) { rows in
+        return mapRowBlocks(rows: z.shape[0]) { rows in
             let pass = forwardPass(maps, rowBlock(z, rows), second: false)
             var divergence: Tensor<Scalar>? = nil
             for i in 0..<probes.count {
@@ -166,9 +184,8 @@ extension MLPVectorField {
                 let term = probeTerm(probeChain(pass, e, keep: false).vjp, e)
                 divergence = divergence.map { $0 + term } ?? term
             }
-            return components(pass, divergence: divergence, kinetic: kinetic)
+            return augmentedDerivatives(pass.output, divergence: divergence, kinetic: kinetic)
         }
-        return parts[0].indices.map { c in stackRows(parts.map { $0[c] }) }
     }
 
     /// The augmented right-hand side with its vector–Jacobian products for the seeds
@@ -204,9 +221,7 @@ extension MLPVectorField {
         let layerCount = maps.count, n = z.shape[0]
 
         // Seeds of f (through f itself and the kinetic state) and of the divergence.
-        var outputSeed = seeds[0]
-        if kinetic { outputSeed.addScaled(seeds[2] * pass.output, 2) }
-        let divergenceSeed = -seeds[1]
+        let (outputSeed, divergenceSeed) = augmentedSeeds(seeds, f: pass.output, kinetic: kinetic)
         var zGradient = residual ? -outputSeed : Tensor<Scalar>(zeros: z.shape)
         var weightGradients = pass.weights.map { Tensor<Scalar>(zeros: $0.shape) }
         var preGradients = [Tensor<Scalar>?](repeating: nil, count: layerCount)
@@ -246,6 +261,8 @@ extension MLPVectorField {
                 zGradient += hBar
             }
         }
-        return (components(pass, divergence: divergence, kinetic: kinetic), zGradient, weightGradients, biasGradients.reversed())
+        return (
+            augmentedDerivatives(pass.output, divergence: divergence, kinetic: kinetic), zGradient, weightGradients,
+            biasGradients.reversed())
     }
 }

@@ -11,6 +11,30 @@
 /// configured thread (``BLASThreads/set(_:)``) the batch is split into one block of images per
 /// thread, each block's products on its own thread (weight gradients summed at the end).
 enum ConvEngine {
+    /// The algorithm behind a convolution: chosen by ``usesWinograd(_:outputChannels:)``
+    /// (`automatic`), or forced (tests, benchmarks).
+    enum Algorithm: Sendable { case automatic, im2col, winograd }
+
+    /// The algorithm for the current task; forcing `winograd` applies only where
+    /// ``WinogradEngine/applies(_:)``.
+    @TaskLocal static var algorithm = Algorithm.automatic
+
+    /// Channels on both sides from which a 3 × 3, stride 1, padding 1 convolution runs on
+    /// ``WinogradEngine`` (all three directions).
+    static let winogradMinimumChannels = 16
+
+    /// Whether a convolution (and its two adjoint products) runs on ``WinogradEngine``: 3 × 3,
+    /// stride 1, padding 1 with at least ``winogradMinimumChannels`` input and output channels,
+    /// unless ``algorithm`` forces a choice.
+    static func usesWinograd(_ g: ConvGeometry, outputChannels o: Int) -> Bool {
+        guard WinogradEngine.applies(g) else { return false }
+        switch algorithm {
+        case .im2col: return false
+        case .winograd: return true
+        case .automatic: return Swift.min(g.channels, o) >= winogradMinimumChannels
+        }
+    }
+
     /// Scalars of one chunk's column matrix (at least one image per chunk); settable per task
     /// so that tests can force many chunks.
     @TaskLocal static var columnBudget = 1 << 19
@@ -46,6 +70,9 @@ enum ConvEngine {
         x: UnsafePointer<S>, weight w: UnsafePointer<S>, bias: UnsafePointer<S>?, out: UnsafeMutablePointer<S>,
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
+        if usesWinograd(g, outputChannels: o) {
+            return WinogradEngine.forward(x: x, weight: w, bias: bias, out: out, n: n, outputChannels: o, g)
+        }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         let blocks = imageBlocks(n)
         _ = RowParallel.map(blocks) { block in
@@ -58,28 +85,22 @@ enum ConvEngine {
                 }
                 return
             }
-            let chunk = chunkSize(g, images: block.count)
-            let columns = Workspace<S>(count: k * chunk * p)
-            let product = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
-            defer { columns.release(); product.release() }
-            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
-                for j in 0..<m {
-                    applyIm2col(x + (start + j) * imageSize, columns.pointer + j * p, g, leadingDimension: ld)
-                }
+            forEachChunk(block, g, outputChannels: o) { (start, m, columns: UnsafeMutablePointer<S>, product) in
+                let ld = m * p
+                im2colChunk(x, first: start, images: m, into: columns, g)
                 if m == 1 {
                     let y = out + start * o * p
                     if let bias { for c in 0..<o { fill(y + c * p, bias[c], count: p) } }
                     S.gemm(transposeA: false, transposeB: false, m: o, n: p, k: k, alpha: 1, a: w, lda: k,
-                           b: columns.pointer, ldb: p, beta: bias == nil ? 0 : 1, c: y, ldc: p)
-                    continue
+                           b: columns, ldb: p, beta: bias == nil ? 0 : 1, c: y, ldc: p)
+                    return
                 }
                 S.gemm(transposeA: false, transposeB: false, m: o, n: ld, k: k, alpha: 1, a: w, lda: k,
-                       b: columns.pointer, ldb: ld, beta: 0, c: product.pointer, ldc: ld)
+                       b: columns, ldb: ld, beta: 0, c: product, ldc: ld)
                 // [O, m·P] → the images' [O, P] planes, adding the bias on the way.
                 for j in 0..<m {
                     for c in 0..<o {
-                        let src = product.pointer + c * ld + j * p, dst = out + ((start + j) * o + c) * p
+                        let src = product + c * ld + j * p, dst = out + ((start + j) * o + c) * p
                         if let bias {
                             let b = bias[c]
                             for q in 0..<p { dst[q] = src[q] + b }
@@ -100,6 +121,9 @@ enum ConvEngine {
         gradOutput dy: UnsafePointer<S>, weight w: UnsafePointer<S>, gradInput dx: UnsafeMutablePointer<S>,
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
+        if usesWinograd(g, outputChannels: o) {
+            return WinogradEngine.backwardInput(gradOutput: dy, weight: w, gradInput: dx, n: n, outputChannels: o, g)
+        }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         _ = RowParallel.map(imageBlocks(n)) { block in
             if isPointwise(g) {
@@ -109,17 +133,13 @@ enum ConvEngine {
                 }
                 return
             }
-            let chunk = chunkSize(g, images: block.count)
-            let columns = Workspace<S>(count: k * chunk * p)
-            let gathered = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
-            defer { columns.release(); gathered.release() }
-            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
-                let b = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered.pointer, first: start, images: m, channels: o, pixels: p)
+            forEachChunk(block, g, outputChannels: o) { (start, m, columns: UnsafeMutablePointer<S>, gathered) in
+                let ld = m * p
+                let b = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered, first: start, images: m, channels: o, pixels: p)
                 S.gemm(transposeA: true, transposeB: false, m: k, n: ld, k: o, alpha: 1, a: w, lda: k,
-                       b: b, ldb: ld, beta: 0, c: columns.pointer, ldc: ld)
+                       b: b, ldb: ld, beta: 0, c: columns, ldc: ld)
                 for j in 0..<m {
-                    applyCol2im(columns.pointer + j * p, dx + (start + j) * imageSize, g, leadingDimension: ld, accumulate: false)
+                    applyCol2im(columns + j * p, dx + (start + j) * imageSize, g, leadingDimension: ld, accumulate: false)
                 }
             }
         }
@@ -133,6 +153,9 @@ enum ConvEngine {
         x: UnsafePointer<S>, gradOutput dy: UnsafePointer<S>, gradWeight dw: UnsafeMutablePointer<S>,
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
+        if usesWinograd(g, outputChannels: o) {
+            return WinogradEngine.backwardWeight(x: x, gradOutput: dy, gradWeight: dw, n: n, outputChannels: o, g)
+        }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         let blocks = imageBlocks(n)
         // Block 0 accumulates into `dw`, every other block into its own partial sum.
@@ -150,22 +173,44 @@ enum ConvEngine {
                 }
                 return
             }
-            let chunk = chunkSize(g, images: block.count)
-            let columns = Workspace<S>(count: k * chunk * p)
-            let gathered = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
-            defer { columns.release(); gathered.release() }
-            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-                let m = Swift.min(chunk, block.upperBound - start), ld = m * p
-                for j in 0..<m {
-                    applyIm2col(x + (start + j) * imageSize, columns.pointer + j * p, g, leadingDimension: ld)
-                }
-                let a = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered.pointer, first: start, images: m, channels: o, pixels: p)
+            forEachChunk(block, g, outputChannels: o) { (start, m, columns: UnsafeMutablePointer<S>, gathered) in
+                let ld = m * p
+                im2colChunk(x, first: start, images: m, into: columns, g)
+                let a = m == 1 ? dy + start * o * p : gatherPlanes(dy, into: gathered, first: start, images: m, channels: o, pixels: p)
                 S.gemm(transposeA: false, transposeB: true, m: o, n: k, k: ld, alpha: 1, a: a, lda: ld,
-                       b: columns.pointer, ldb: ld, beta: beta, c: target, ldc: k)
+                       b: columns, ldb: ld, beta: beta, c: target, ldc: k)
                 beta = 1
             }
         }
         for partial in partials { S.axpy(count: o * k, alpha: 1, partial.pointer, dw) }
+    }
+
+    /// Runs `body(start, images, columns, planes)` for the chunks of a block of images, with a
+    /// column workspace of `C·kh·kw × images·P` scalars and, when a chunk holds more than one
+    /// image, a workspace of `O × images·P` scalars (the chunk's product or gathered gradient).
+    @inline(__always)
+    static func forEachChunk<S: TensorScalar>(
+        _ block: Range<Int>, _ g: ConvGeometry, outputChannels o: Int,
+        _ body: (_ start: Int, _ images: Int, _ columns: UnsafeMutablePointer<S>, _ planes: UnsafeMutablePointer<S>) -> Void
+    ) {
+        let p = g.outputPixels, chunk = chunkSize(g, images: block.count)
+        let columns = Workspace<S>(count: g.patchSize * chunk * p)
+        let planes = Workspace<S>(count: chunk > 1 ? o * chunk * p : 0)
+        defer { columns.release(); planes.release() }
+        for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
+            body(start, Swift.min(chunk, block.upperBound - start), columns.pointer, planes.pointer)
+        }
+    }
+
+    /// The column matrices of images `first..<first+images` side by side: `[C·kh·kw, images·P]`.
+    @inline(__always)
+    static func im2colChunk<S: TensorScalar>(
+        _ x: UnsafePointer<S>, first: Int, images: Int, into columns: UnsafeMutablePointer<S>, _ g: ConvGeometry
+    ) {
+        let p = g.outputPixels, imageSize = g.channels * g.height * g.width
+        for j in 0..<images {
+            applyIm2col(x + (first + j) * imageSize, columns + j * p, g, leadingDimension: images * p)
+        }
     }
 
     /// Copies images `first..<first+images` of `[N, C, P]` planes into one `[C, images·P]` matrix.

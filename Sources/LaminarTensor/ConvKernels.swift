@@ -66,18 +66,27 @@ func applyIm2col<S: TensorScalar>(
 func im2colPlane<S: TensorScalar>(
     _ plane: UnsafePointer<S>, rowLength wp: Int, _ out: UnsafeMutablePointer<S>, _ g: ConvGeometry, _ ld: Int
 ) {
+    let wo = g.outputWidth, s = g.stride
+    forEachTapRow(g, rowLength: wp, ld) { planeOffset, columnOffset in
+        let src = plane + planeOffset, line = out + columnOffset
+        if s == 1 {
+            copyShort(line, from: src, count: wo)
+        } else {
+            for ox in 0..<wo { line[ox] = src[ox * s] }
+        }
+    }
+}
+
+/// Calls `body(planeOffset, columnOffset)` for every output row of every tap: the offset of the
+/// row's first input pixel in a (padded) plane whose rows are `rowLength` apart and that of its
+/// segment in the column rows (`ld` apart).
+@inline(__always)
+func forEachTapRow(_ g: ConvGeometry, rowLength wp: Int, _ ld: Int, _ body: (_ planeOffset: Int, _ columnOffset: Int) -> Void) {
     let ho = g.outputHeight, wo = g.outputWidth, s = g.stride
     for ki in 0..<g.kernelHeight {
         for kj in 0..<g.kernelWidth {
-            let row = out + (ki * g.kernelWidth + kj) * ld
-            for oy in 0..<ho {
-                let src = plane + (oy * s + ki) * wp + kj, line = row + oy * wo
-                if s == 1 {
-                    copyShort(line, from: src, count: wo)
-                } else {
-                    for ox in 0..<wo { line[ox] = src[ox * s] }
-                }
-            }
+            let row = (ki * g.kernelWidth + kj) * ld
+            for oy in 0..<ho { body((oy * s + ki) * wp + kj, row + oy * wo) }
         }
     }
 }
@@ -88,18 +97,13 @@ func im2colPlane<S: TensorScalar>(
 func col2imPlane<S: TensorScalar>(
     _ columns: UnsafePointer<S>, _ plane: UnsafeMutablePointer<S>, rowLength wp: Int, _ g: ConvGeometry, _ ld: Int
 ) {
-    let ho = g.outputHeight, wo = g.outputWidth, s = g.stride
-    for ki in 0..<g.kernelHeight {
-        for kj in 0..<g.kernelWidth {
-            let row = columns + (ki * g.kernelWidth + kj) * ld
-            for oy in 0..<ho {
-                let dst = plane + (oy * s + ki) * wp + kj, line = row + oy * wo
-                if s == 1 {
-                    for ox in 0..<wo { dst[ox] += line[ox] }
-                } else {
-                    for ox in 0..<wo { dst[ox * s] += line[ox] }
-                }
-            }
+    let wo = g.outputWidth, s = g.stride
+    forEachTapRow(g, rowLength: wp, ld) { planeOffset, columnOffset in
+        let dst = plane + planeOffset, line = columns + columnOffset
+        if s == 1 {
+            for ox in 0..<wo { dst[ox] += line[ox] }
+        } else {
+            for ox in 0..<wo { dst[ox * s] += line[ox] }
         }
     }
 }

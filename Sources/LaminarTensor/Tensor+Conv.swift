@@ -9,10 +9,23 @@ extension Tensor {
         return g
     }
 
+    /// The geometry, batch size and output channels of an adjoint product, checking that the
+    /// output gradient has the convolution's output shape `[N, O, Ho, Wo]`.
+    static func adjointGeometry(
+        _ name: String, _ input: [Int], _ weight: [Int], _ gradOutput: [Int], _ stride: Int, _ padding: Int
+    ) -> (ConvGeometry, n: Int, o: Int) {
+        let g = convGeometry(input, weight, stride: stride, padding: padding)
+        let n = input[0], o = weight[0]
+        precondition(gradOutput == [n, o, g.outputHeight, g.outputWidth], "\(name): gradient \(gradOutput)")
+        return (g, n, o)
+    }
+
     /// 2-D cross-correlation (PyTorch's `conv2d`): input [N, C, H, W], weight [O, C, kh, kw],
     /// optional bias [O] → [N, O, Ho, Wo]. Runs on ``ConvEngine``: im2col of a chunk of images
     /// into one column matrix and one GEMM per chunk, the bias added while the product is
-    /// scattered into the output; 1 × 1 convolutions skip im2col.
+    /// scattered into the output; 1 × 1 convolutions skip im2col; 3 × 3, stride 1, padding 1
+    /// convolutions with at least 16 channels on both sides run on Winograd's F(2 × 2, 3 × 3)
+    /// (``WinogradEngine``), as do their two adjoint products.
     ///
     /// - Complexity: 2·N·O·(C·kh·kw)·(Ho·Wo) flops; a pooled column workspace of at most
     ///   ``ConvEngine/columnBudget`` scalars per thread (one image's C·kh·kw·Ho·Wo at least).
@@ -33,11 +46,10 @@ extension Tensor {
         }
     }
 
-    /// Gradient of `conv2d` with respect to its input: col2im(Wᵀ · g), one GEMM per chunk of images.
+    /// Gradient of `conv2d` with respect to its input: col2im(Wᵀ · g), one GEMM per chunk of images
+    /// (Winograd for the geometries where `conv2d` uses it).
     public static func conv2dBackwardInput(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], stride: Int, padding: Int) -> Tensor {
-        let g = convGeometry(inputShape, weight.shape, stride: stride, padding: padding)
-        let n = inputShape[0], o = weight.shape[0]
-        precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardInput: gradient \(gradOutput.shape)")
+        let (g, n, o) = adjointGeometry("conv2dBackwardInput", inputShape, weight.shape, gradOutput.shape, stride, padding)
         return Tensor(shape: inputShape) { dx in
             gradOutput.withUnsafeBufferPointer { gy in
                 weight.withUnsafeBufferPointer { w in
@@ -48,11 +60,10 @@ extension Tensor {
         }
     }
 
-    /// Gradient of `conv2d` with respect to its weight: Σₙ gₙ · colsₙᵀ, one GEMM per chunk of images.
+    /// Gradient of `conv2d` with respect to its weight: Σₙ gₙ · colsₙᵀ, one GEMM per chunk of images
+    /// (Winograd for the geometries where `conv2d` uses it).
     public static func conv2dBackwardWeight(_ input: Tensor, gradOutput: Tensor, weightShape: [Int], stride: Int, padding: Int) -> Tensor {
-        let g = convGeometry(input.shape, weightShape, stride: stride, padding: padding)
-        let n = input.shape[0], o = weightShape[0]
-        precondition(gradOutput.shape == [n, o, g.outputHeight, g.outputWidth], "conv2dBackwardWeight: gradient \(gradOutput.shape)")
+        let (g, n, o) = adjointGeometry("conv2dBackwardWeight", input.shape, weightShape, gradOutput.shape, stride, padding)
         return Tensor(shape: weightShape) { dw in
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { gy in

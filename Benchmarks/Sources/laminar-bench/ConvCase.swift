@@ -3,7 +3,8 @@ import Laminar
 // MARK: - conv: the convolution engine on the image models' shapes
 
 /// Forward, input-gradient and weight-gradient products of one convolution, Float, on the
-/// shapes of the classifiers (ODE block, stem) and of the multiscale CNF's fields; medians of
+/// shapes of the classifiers (ODE block, stem) and of the multiscale CNF's fields (3 × 3 ones on
+/// the Winograd path, 7 × 7 with partial tiles); medians of
 /// 20 calls after 3 warm-ups. `Benchmarks/peers/onednn_conv.c` and `conv_ops_torch.py` time
 /// oneDNN and PyTorch on the same shapes.
 func convCase(_ s: BenchSettings) throws -> [Measurement] {
@@ -13,7 +14,8 @@ func convCase(_ s: BenchSettings) throws -> [Measurement] {
         : [("odenet block 128x65x6x6 -> 64, 3x3 p1", [128, 65, 6, 6], 64, 3, 1, 1),
            ("stem 128x64x26x26 -> 64, 4x4 s2 p1", [128, 64, 26, 26], 64, 4, 2, 1),
            ("cnf 64x33x28x28 -> 32, 3x3 p1", [64, 33, 28, 28], 32, 3, 1, 1),
-           ("cnf 64x33x14x14 -> 32, 3x3 p1", [64, 33, 14, 14], 32, 3, 1, 1)]
+           ("cnf 64x33x14x14 -> 32, 3x3 p1", [64, 33, 14, 14], 32, 3, 1, 1),
+           ("cnf 64x33x7x7 -> 32, 3x3 p1", [64, 33, 7, 7], 32, 3, 1, 1)]
     var rng = RandomGenerator(seed: 2)
     var out: [Measurement] = []
     for (name, shape, o, k, stride, padding) in shapes {

@@ -44,7 +44,8 @@ def side(rounds, model):
 
 
 def nfe_text(s):
-    return ", ".join(f"{f}/{b}" for f, b in s["nfe"])
+    """Forward/backward NFE per round, or '—' for a model without a solver."""
+    return ", ".join(f"{f}/{b}" for f, b in s["nfe"]) if any(f or b for f, b in s["nfe"]) else "—"
 
 
 def markdown(rows, speedups, loads):
@@ -56,7 +57,7 @@ def markdown(rows, speedups, loads):
         per_nfe = (f"{a['seconds_per_evaluation'] * 1e3:.1f} / {b['seconds_per_evaluation'] * 1e3:.1f}", f"{r['per_nfe_ratio']:.2f}") \
             if r["per_nfe_ratio"] else ("—", "—")
         out.append(f"| {r['model']} | {r['threads']} | {a['median_s']:.3f} | {b['median_s']:.3f} | {r['step_ratio']:.2f} "
-                   f"| {nfe_text(a) or '—'} | {nfe_text(b) or '—'} | {per_nfe[0]} | {per_nfe[1]} "
+                   f"| {nfe_text(a)} | {nfe_text(b)} | {per_nfe[0]} | {per_nfe[1]} "
                    f"| {statistics.median(a['bits_per_dim_initial']):.2f} / {statistics.median(b['bits_per_dim_initial']):.2f} |")
     if speedups:
         out += ["", "| model | Laminar 2 ÷ 1 thread speed-up | PyTorch 2 ÷ 1 thread speed-up |", "| --- | --- | --- |"]
@@ -80,7 +81,7 @@ def main():
                    "step_ratio": b["median_s"] / a["median_s"], "per_nfe_ratio": per_nfe}
             record["rows"].append(row)
             lines.append(f"{model:14s} threads {threads}: Laminar {a['median_s']:.3f} s, torch {b['median_s']:.3f} s, "
-                         f"torch ÷ Laminar {row['step_ratio']:.2f}; NFE {nfe_text(a) or '—'} vs {nfe_text(b) or '—'}"
+                         f"torch ÷ Laminar {row['step_ratio']:.2f}; NFE {nfe_text(a)} vs {nfe_text(b)}"
                          + (f"; per NFE {a['seconds_per_evaluation'] * 1e3:.1f} vs {b['seconds_per_evaluation'] * 1e3:.1f} ms, "
                             f"ratio {per_nfe:.2f}" if per_nfe else "")
                          + f"; parameters {a['parameters']:.0f} / {b['parameters']}")

@@ -21,6 +21,7 @@ bench-peers: bench-build $(PEERS_PY)
 	$(PEERS_PY) Benchmarks/peers/fm_compare.py
 	$(PEERS_PY) Benchmarks/peers/ot_compare.py
 	$(PEERS_PY) Benchmarks/peers/image_compare.py
+	$(PEERS_PY) Benchmarks/peers/density_compare.py
 
 # A few seconds: every case runs with tiny repeat counts into a temporary directory.
 bench-smoke: bench-build

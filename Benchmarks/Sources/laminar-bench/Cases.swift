@@ -255,6 +255,9 @@ func classifyCase(_ s: BenchSettings) throws -> [Measurement] {
 /// Image density models: one training step at batch 64 on 28×28 images (Fashion-MNIST when
 /// installed, else uniform noise images), for the multiscale CNF (Hutchinson, dopri5 1e-3,
 /// adjoint, RNODE 0.01/0.01, 32-32 channels), the MLP CNF (512-512) and Real NVP (32-32).
+/// Batches are prepared before the timed steps; NFE are means over the timed steps, and
+/// `seconds_per_evaluation` the median over steps of seconds ÷ (forward + backward NFE), which
+/// `peers/density_compare.py` sets beside `peers/images_torch.py`'s.
 func imagesCase(_ s: BenchSettings) throws -> [Measurement] {
     let side = s.smoke ? 8 : 28
     let batch = s.smoke ? 4 : 64
@@ -280,26 +283,38 @@ func imagesCase(_ s: BenchSettings) throws -> [Measurement] {
             trace: "hutchinson-rademacher", solve: SolveSettings(rtol: 1e-3, atol: 1e-3)))),
         ("Real NVP", .imageRealNVP(ImageRealNVPConfiguration(height: side, width: side, hidden: s.smoke ? [4] : [32, 32]))),
     ]
+    let (repeats, warmup) = s.smoke ? (1, 0) : (3, 1)
+    let batches = (1...(repeats + warmup)).map { images.batchWithLogDeterminant(iteration: $0, size: batch, seed: 1) }
     var out: [Measurement] = []
     for (name, spec) in specs {
         var rng = RandomGenerator(seed: 1)
         let flow: AnyFlow<Float> = try spec.build(using: &rng)
         let adam = Adam(parameters: flow.parameters, learningRate: 1e-3)
-        var iteration = 0
-        var nfeF = 0, nfeB = 0
-        let times = try Harness.time(repeats: s.smoke ? 1 : 3, warmup: s.smoke ? 0 : 1) {
-            iteration += 1
-            let x = Variable(images.batch(iteration: iteration, size: batch, seed: 1))
+        var steps: [(nfe: Int, nfeBackward: Int, bitsPerDimension: Double)] = []
+        let times = try Harness.time(repeats: repeats, warmup: warmup) {
+            let (x, logDeterminant) = batches[steps.count]
             try withGradient {
-                let objective = try flow.trainingLoss(x, using: &rng)
+                let objective = try flow.trainingLoss(Variable(x), using: &rng)
                 let g = gradients(of: objective.loss, wrt: flow.parameters).map(\.value)
                 adam.step(gradients: g)
-                (nfeF, nfeB) = (objective.nfeForward, objective.nfeBackward)
+                steps.append((objective.nfeForward, objective.nfeBackward, ImagePreprocessing.bitsPerDimension(
+                    logProbability: -objective.nll, logDeterminant: logDeterminant, dimension: side * side)))
             }
         }
-        var m = Harness.summarize("\(name) training step (batch \(batch), \(side)×\(side) \(source))", times, nfe: nfeF, nfeBackward: nfeB)
-        m.extra = ["parameters": Double(flow.parameterCount), "peak_rss_mib": Harness.peakRSS]
+        let timed = steps.suffix(repeats)
+        let perEvaluation = zip(times, timed).map { $0 / Double(max(1, $1.nfe + $1.nfeBackward)) }.sorted()
+        var m = Harness.summarize(
+            "\(name) training step (batch \(batch), \(side)×\(side) \(source))", times,
+            nfe: roundedMean(timed.map(\.nfe)), nfeBackward: roundedMean(timed.map(\.nfeBackward)))
+        m.extra = ["parameters": Double(flow.parameterCount), "peak_rss_mib": Harness.peakRSS,
+                   "bits_per_dim_initial": steps[0].bitsPerDimension, "bits_per_dim_last": steps[steps.count - 1].bitsPerDimension]
+        if timed.contains(where: { $0.nfe > 0 }) { m.extra["seconds_per_evaluation"] = perEvaluation[perEvaluation.count / 2] }
         out.append(m)
     }
     return out
+}
+
+/// The mean of `values`, rounded to the nearest integer (0 when empty).
+private func roundedMean(_ values: [Int]) -> Int {
+    values.isEmpty ? 0 : Int((Double(values.reduce(0, +)) / Double(values.count)).rounded())
 }

@@ -1,29 +1,17 @@
 /// Optimisation settings of a training run, the same for every model; stored in checkpoints
-/// (metadata key `training`, JSON) so that `--resume` continues the same run.
+/// (metadata key `training`, JSON) so that `--resume` continues the same run: the run's length,
+/// Adam's weight decay and the ``LoopSettings`` (batch, learning rate, warm-up, clipping, seed,
+/// checkpoint cadence, budgets, divergence policy), which read as members (`options.warmup`).
+/// Coded as one flat JSON object.
+@dynamicMemberLookup
 public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Total number of iterations (counting those before a resume).
     public var iterations: Int
-    /// Rows (points, images, series) in one global batch, over all ranks.
-    public var batchSize: Int
-    /// Adam's learning rate (before warm-up and divergence halvings).
-    public var learningRate: Double
     /// Adam's L2 weight decay (FFJORD's toy runs use 1e-5).
     public var weightDecay: Double
-    /// Linear learning-rate warm-up length in iterations (0: none).
-    public var warmup: Int
-    /// Gradients are rescaled to this global norm when larger (nil: no clipping).
-    public var gradientClip: Double?
-    /// Seed of the run's generator (data, noise).
-    public var seed: UInt64
-    /// A checkpoint every this many iterations (and at the end).
-    public var checkpointEvery: Int
-    /// Stop with an error when one iteration needs more function evaluations than this.
-    public var maxNFE: Int?
-    /// What to do when the loss or gradients stop being finite.
-    public var onDivergence: DivergencePolicy
-    /// Stop cleanly (checkpoint written) once training has used this many wall-clock seconds,
-    /// counted across resumes; nil: no limit.
-    public var timeBudget: Double?
+    /// Batch, learning rate and its warm-up, clipping, seed, checkpoint cadence, budgets and
+    /// divergence policy.
+    public var loop: LoopSettings
 
     /// Options with FFJORD's toy defaults for everything not given.
     public init(
@@ -31,31 +19,54 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         warmup: Int = 0, gradientClip: Double? = nil, seed: UInt64 = 0, checkpointEvery: Int = 500,
         maxNFE: Int? = nil, onDivergence: DivergencePolicy = .stop, timeBudget: Double? = nil
     ) {
-        self.iterations = iterations
-        self.batchSize = batchSize
-        self.learningRate = learningRate
-        self.weightDecay = weightDecay
-        self.warmup = warmup
-        self.gradientClip = gradientClip
-        self.seed = seed
-        self.checkpointEvery = checkpointEvery
-        self.maxNFE = maxNFE
-        self.onDivergence = onDivergence
-        self.timeBudget = timeBudget
+        self.init(
+            iterations: iterations, weightDecay: weightDecay,
+            loop: LoopSettings(
+                batchSize: batchSize, learningRate: learningRate, warmup: warmup, gradientClip: gradientClip, seed: seed,
+                checkpointEvery: checkpointEvery, maxNFE: maxNFE, onDivergence: onDivergence, timeBudget: timeBudget))
+    }
+
+    /// Options of `iterations` with Adam's L2 `weightDecay` and `loop`.
+    public init(iterations: Int, weightDecay: Double, loop: LoopSettings) {
+        (self.iterations, self.weightDecay, self.loop) = (iterations, weightDecay, loop)
+    }
+
+    /// A loop setting (`options.batchSize`, `options.gradientClip`, …).
+    public subscript<Value>(dynamicMember setting: WritableKeyPath<LoopSettings, Value>) -> Value {
+        get { loop[keyPath: setting] }
+        set { loop[keyPath: setting] = newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey { case iterations, weightDecay }
+
+    /// Decodes the flat object; the keys added after the first release default when missing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            iterations: try c.decode(Int.self, forKey: .iterations), weightDecay: try c.decode(Double.self, forKey: .weightDecay),
+            loop: try LoopSettings(from: decoder))
+    }
+
+    /// Encodes one flat object: the iterations, the weight decay and the loop settings' keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(iterations, forKey: .iterations)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try loop.encode(to: encoder)
     }
 
     /// Validates the ranges; the message names the flag.
     public func validate() throws {
         func fail(_ s: String) -> TrainingError { .invalidOptions(s) }
         guard iterations >= 1 else { throw fail("--iters must be ≥ 1, got \(iterations)") }
-        guard batchSize >= 1 else { throw fail("--batch must be ≥ 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite else { throw fail("--lr must be > 0, got \(learningRate)") }
+        guard loop.batchSize >= 1 else { throw fail("--batch must be ≥ 1, got \(loop.batchSize)") }
+        guard loop.learningRate > 0, loop.learningRate.isFinite else { throw fail("--lr must be > 0, got \(loop.learningRate)") }
         guard weightDecay >= 0 else { throw fail("--weight-decay must be ≥ 0, got \(weightDecay)") }
-        guard warmup >= 0 else { throw fail("--warmup must be ≥ 0, got \(warmup)") }
-        guard checkpointEvery >= 1 else { throw fail("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
-        if let c = gradientClip, !(c > 0) { throw fail("--clip must be > 0, got \(c)") }
-        if let m = maxNFE, m < 1 { throw fail("--max-nfe must be ≥ 1, got \(m)") }
-        if let b = timeBudget, !(b > 0 && b.isFinite) { throw fail("--time-budget must be positive, got \(b) s") }
+        guard loop.warmup >= 0 else { throw fail("--warmup must be ≥ 0, got \(loop.warmup)") }
+        guard loop.checkpointEvery >= 1 else { throw fail("--checkpoint-every must be ≥ 1, got \(loop.checkpointEvery)") }
+        if let c = loop.gradientClip, !(c > 0) { throw fail("--clip must be > 0, got \(c)") }
+        if let m = loop.maxNFE, m < 1 { throw fail("--max-nfe must be ≥ 1, got \(m)") }
+        if let b = loop.timeBudget, !(b > 0 && b.isFinite) { throw fail("--time-budget must be positive, got \(b) s") }
     }
 }
 
@@ -109,10 +120,7 @@ public struct LoopSettings: Codable, Sendable, Equatable {
 
     /// The loop's options for a run of `iterations` with Adam's L2 `weightDecay`.
     public func trainingOptions(iterations: Int, weightDecay: Double = 0) -> TrainingOptions {
-        TrainingOptions(
-            iterations: iterations, batchSize: batchSize, learningRate: learningRate, weightDecay: weightDecay, warmup: warmup,
-            gradientClip: gradientClip, seed: seed, checkpointEvery: checkpointEvery, maxNFE: maxNFE,
-            onDivergence: onDivergence, timeBudget: timeBudget)
+        TrainingOptions(iterations: iterations, weightDecay: weightDecay, loop: self)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -179,13 +187,4 @@ private struct LengthKey: CodingKey {
     init(_ key: String) { stringValue = key }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
-}
-
-extension TrainingOptions {
-    /// The loop settings of these options (everything but the iterations and the weight decay).
-    public var loop: LoopSettings {
-        LoopSettings(
-            batchSize: batchSize, learningRate: learningRate, warmup: warmup, gradientClip: gradientClip, seed: seed,
-            checkpointEvery: checkpointEvery, maxNFE: maxNFE, onDivergence: onDivergence, timeBudget: timeBudget)
-    }
 }

@@ -61,13 +61,8 @@ struct ClassifyTrain: ParsableCommand {
     /// Neural ODE paper's classifier settings.
     enum ClassifierLoopDefaults: LoopDefaults {
         static let values = LoopDefaultValues(
-            batchHelp: "Batch size (default 128).", learningRate: 1e-3, checkpointEvery: 100, out: "runs/classify",
+            batch: 128, batchHelp: "Batch size (default 128).", learningRate: 1e-3, checkpointEvery: 100, out: "runs/classify",
             resumeHelp: "The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --epochs may change;")
-    }
-
-    /// The training options: the flags given, else the resumed run's (`resumed`), else the defaults.
-    func options(seed: UInt64, resumed: TrainingOptions?) -> ClassifierTrainingOptions {
-        ClassifierTrainingOptions(epochs: epochs, loop: loop.settings(defaultBatch: 128, seed: seed, resumed: resumed))
     }
 
     func validate() throws {
@@ -77,7 +72,7 @@ struct ClassifyTrain: ParsableCommand {
         if let t = deprecatedTolerance, !(t > 0 && t.isFinite) { throw ValidationError("--tol must be positive, got \(t)") }
         do {
             try configuration.validate()
-            try options(seed: 0, resumed: nil).validate()
+            try (loop.options(epochs, seed: 0, resumed: nil) as ClassifierTrainingOptions).validate()
         } catch { throw ValidationError("\(error)") }
     }
 
@@ -129,7 +124,7 @@ struct ClassifyTrain: ParsableCommand {
             for key in [RunCheckpointKey.configuration, RunCheckpointKey.data, "data_dir", "limit"] { metadata[key] = stored.metadata[key] }
         }
         let trainer = try ClassifierTrainer(
-            model: net, options: options(seed: seed, resumed: stored?.training), data: splits.train, directory: URL(fileURLWithPath: loop.out),
+            model: net, options: loop.options(epochs, seed: seed, resumed: stored?.training), data: splits.train, directory: URL(fileURLWithPath: loop.out),
             metadata: metadata, parallel: parallel)
         try trainer.start(resume: loop.resume)
         let modelName = configuration.architecture.rawValue

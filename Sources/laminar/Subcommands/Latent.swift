@@ -124,13 +124,8 @@ struct LatentTrain: ParsableCommand {
     /// Neural ODE paper's latent ODE settings.
     enum LatentLoopDefaults: LoopDefaults {
         static let values = LoopDefaultValues(
-            batchHelp: "Series per batch (default 100).", learningRate: 1e-2, checkpointEvery: 100, out: "runs/latent",
+            batch: 100, batchHelp: "Series per batch (default 100).", learningRate: 1e-2, checkpointEvery: 100, out: "runs/latent",
             resumeHelp: "The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters may change;")
-    }
-
-    /// The training options: the flags given, else the resumed run's (`resumed`), else the defaults.
-    func options(seed: UInt64, resumed: TrainingOptions?) -> LatentTrainingOptions {
-        LatentTrainingOptions(iterations: iters, loop: loop.settings(defaultBatch: 100, seed: seed, resumed: resumed))
     }
 
     func validate() throws {
@@ -150,7 +145,7 @@ struct LatentTrain: ParsableCommand {
         }
         do {
             try modelConfiguration.validate()
-            try options(seed: 0, resumed: nil).validate()
+            try (loop.options(iters, seed: 0, resumed: nil) as LatentTrainingOptions).validate()
         } catch { throw ValidationError("\(error)") }
     }
 
@@ -208,7 +203,7 @@ struct LatentTrain: ParsableCommand {
             for key in [RunCheckpointKey.configuration, RunCheckpointKey.data] { metadata[key] = stored.metadata[key] }
         }
         let trainer = try LatentTrainer(
-            model: net, options: options(seed: seed, resumed: stored?.training), data: train, directory: URL(fileURLWithPath: loop.out),
+            model: net, options: loop.options(iters, seed: seed, resumed: stored?.training), data: train, directory: URL(fileURLWithPath: loop.out),
             metadata: metadata, parallel: parallel)
         try trainer.start(resume: loop.resume)
         let modelName = configuration.kind.rawValue

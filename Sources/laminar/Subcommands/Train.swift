@@ -62,7 +62,7 @@ extension LaminarCommand {
             if let testFraction, !(testFraction >= 0 && testFraction < 1) {
                 throw ValidationError("--test-fraction must be in [0, 1), got \(testFraction)")
             }
-            do { try trainingOptions(defaultBatch: 512, seed: 0, resumed: nil).validate() } catch { throw ValidationError("\(error)") }
+            do { try trainingOptions(defaultBatch: FlowLoopDefaults.values.batch, seed: 0, resumed: nil).validate() } catch { throw ValidationError("\(error)") }
             if let data, ToyDataset(rawValue: data) == nil, !ImageData.isImageData(data), !looksLikePath(data) {
                 throw ValidationError(
                     "--data '\(data)' is neither a toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), an image set (fashion-mnist, mnist) nor a file path")
@@ -72,7 +72,7 @@ extension LaminarCommand {
         /// `--batch`, `--lr`, `--checkpoint-every`, `--out` and `--resume` of `laminar train`: FFJORD's toy settings.
         enum FlowLoopDefaults: LoopDefaults {
             static let values = LoopDefaultValues(
-                batchHelp: "Batch size (default 512; image data 64).", learningRate: 1e-3, checkpointEvery: 500, out: "runs/train",
+                batch: 512, batchHelp: "Batch size (default 512; image data 64).", learningRate: 1e-3, checkpointEvery: 500, out: "runs/train",
                 resumeHelp: "The model, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --eval-images and --no-pictures may change; --weight-decay and")
         }
 
@@ -144,7 +144,7 @@ extension LaminarCommand {
             }
             let trainingObjective = try objective.makeObjective(dimension: source.dimension)
             if stored == nil, images != nil { noteImageDefaults(spec) }
-            let options = trainingOptions(defaultBatch: images != nil ? 64 : 512, seed: seed, resumed: stored?.training)
+            let options = trainingOptions(defaultBatch: images != nil ? 64 : FlowLoopDefaults.values.batch, seed: seed, resumed: stored?.training)
             let batchSize = options.batchSize
             extraMetadata["training"] = try jsonString(options)
             let session = try TrainingSession(

@@ -10,6 +10,8 @@ protocol LoopDefaults {
 
 /// The defaults and words of one training command's run flags.
 struct LoopDefaultValues {
+    /// `--batch` when not given (on image data `train` takes 64).
+    var batch: Int
     /// `--batch`'s help (what a batch holds, its default).
     var batchHelp: String
     /// `--lr` when not given.
@@ -75,6 +77,12 @@ struct LoopOptions<Defaults: LoopDefaults>: ParsableArguments {
             throw ValidationError("\(error)")
         }
         try requireWritableDirectory(out, flag: "--out")
+    }
+
+    /// A model's training options for a run of `length` (epochs, iterations) with
+    /// ``settings(defaultBatch:seed:resumed:)`` at the command's default batch.
+    func options<Options: ModelTrainingOptions>(_ length: Options.Length, seed: UInt64, resumed: TrainingOptions?) -> Options {
+        Options(runLength: length, loop: settings(defaultBatch: Defaults.values.batch, seed: seed, resumed: resumed))
     }
 
     /// The loop settings: each flag as given, else the resumed run's value (`resumed`, the

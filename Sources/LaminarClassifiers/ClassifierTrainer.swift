@@ -33,39 +33,35 @@ public struct ClassifierRecord: TrainingRecord {
     public var nfe_backward_mean: Double?
 }
 
-/// Training settings of `laminar classify train`: the run's length in epochs, the rest as in
-/// `TrainingOptions` (no weight decay, no warm-up).
-public struct ClassifierTrainingOptions: Codable, Sendable, Equatable {
+/// Training settings of `laminar classify train`: the run's length in epochs and the loop's
+/// settings (``LoopSettings``: batch, learning rate, warm-up, clipping, NFE and time budgets,
+/// divergence policy), which read as members (`options.batchSize`). No weight decay. Coded as
+/// one flat JSON object.
+public struct ClassifierTrainingOptions: ModelTrainingOptions, Equatable {
     /// Training epochs (fractions allowed).
     public var epochs: Double
-    /// Images per global batch.
-    public var batchSize: Int
-    /// Adam's learning rate.
-    public var learningRate: Double
-    /// Seed of the batch order.
-    public var seed: UInt64
-    /// A checkpoint every this many iterations (and at the end).
-    public var checkpointEvery: Int
-    /// Stop cleanly (checkpoint written) after this many wall-clock seconds of training, counted
-    /// across resumes; nil: no limit.
-    public var timeBudget: Double?
+    /// Batch, learning rate, seed, checkpoint cadence, budgets and safeguards.
+    public var loop: LoopSettings
 
-    /// Options with the paper's defaults for everything not given.
-    public init(
-        epochs: Double = 1, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64 = 0, checkpointEvery: Int = 100,
-        timeBudget: Double? = nil
-    ) {
-        (self.epochs, self.batchSize, self.learningRate, self.seed, self.checkpointEvery, self.timeBudget) =
-            (epochs, batchSize, learningRate, seed, checkpointEvery, timeBudget)
+    /// The paper's defaults (batch 128, learning rate 1e-3) for everything not given.
+    public init(epochs: Double = 1, loop: LoopSettings = LoopSettings(batchSize: 128)) {
+        (self.epochs, self.loop) = (epochs, loop)
     }
+
+    /// The JSON key of the run's length.
+    public static let lengthKey = "epochs"
+
+    /// The run's length: ``epochs``.
+    public var runLength: Double { epochs }
+
+    /// Options of `runLength` epochs with `loop`.
+    public init(runLength: Double, loop: LoopSettings) { self.init(epochs: runLength, loop: loop) }
 
     /// The loop's options for a training set of `count` images.
     public func trainingOptions(trainingImages count: Int) -> TrainingOptions {
-        let perEpoch = Swift.max(1, count / Swift.max(1, Swift.min(batchSize, count)))
+        let perEpoch = Swift.max(1, count / Swift.max(1, Swift.min(loop.batchSize, count)))
         let iterations = epochs.isFinite ? Swift.max(1, Int((epochs * Double(perEpoch)).rounded(.up))) : 1
-        return TrainingOptions(
-            iterations: iterations, batchSize: batchSize, learningRate: learningRate, weightDecay: 0, seed: seed,
-            checkpointEvery: checkpointEvery, timeBudget: timeBudget)
+        return loop.trainingOptions(iterations: iterations)
     }
 
     /// Validates the ranges; the message names the flag.

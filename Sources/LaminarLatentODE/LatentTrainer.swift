@@ -31,37 +31,33 @@ public struct LatentRecord: TrainingRecord {
     public var nfe_backward_mean: Double?
 }
 
-/// Iterations, batches and optimisation of a latent run (no weight decay, no warm-up).
-public struct LatentTrainingOptions: Codable, Sendable, Equatable {
+/// Training settings of a latent run: its length in iterations and the loop's settings
+/// (``LoopSettings``: batch of series, learning rate, warm-up, clipping, NFE and time budgets,
+/// divergence policy), which read as members (`options.batchSize`). No weight decay. Coded as
+/// one flat JSON object.
+public struct LatentTrainingOptions: ModelTrainingOptions, Equatable {
     /// Total iterations (counting those before a resume).
     public var iterations: Int
-    /// Series per global batch.
-    public var batchSize: Int
-    /// Adam's learning rate.
-    public var learningRate: Double
-    /// Seed of the batches and the reparameterisation noise.
-    public var seed: UInt64
-    /// A checkpoint every this many iterations (and at the end).
-    public var checkpointEvery: Int
-    /// Stop cleanly (checkpoint written) after this many wall-clock seconds of training, counted
-    /// across resumes; nil: no limit.
-    public var timeBudget: Double?
+    /// Batch, learning rate, seed, checkpoint cadence, budgets and safeguards.
+    public var loop: LoopSettings
 
-    /// Options with the paper's defaults for everything not given.
-    public init(
-        iterations: Int = 2000, batchSize: Int = 100, learningRate: Double = 1e-2, seed: UInt64 = 0, checkpointEvery: Int = 100,
-        timeBudget: Double? = nil
-    ) {
-        (self.iterations, self.batchSize, self.learningRate, self.seed, self.checkpointEvery, self.timeBudget) =
-            (iterations, batchSize, learningRate, seed, checkpointEvery, timeBudget)
+    /// The paper's defaults (2000 iterations, 100 series per batch, learning rate 1e-2) for
+    /// everything not given.
+    public init(iterations: Int = 2000, loop: LoopSettings = LoopSettings(batchSize: 100, learningRate: 1e-2)) {
+        (self.iterations, self.loop) = (iterations, loop)
     }
+
+    /// The JSON key of the run's length.
+    public static let lengthKey = "iterations"
+
+    /// The run's length: ``iterations``.
+    public var runLength: Int { iterations }
+
+    /// Options of `runLength` iterations with `loop`.
+    public init(runLength: Int, loop: LoopSettings) { self.init(iterations: runLength, loop: loop) }
 
     /// The loop's options.
-    public var trainingOptions: TrainingOptions {
-        TrainingOptions(
-            iterations: iterations, batchSize: batchSize, learningRate: learningRate, weightDecay: 0, seed: seed,
-            checkpointEvery: checkpointEvery, timeBudget: timeBudget)
-    }
+    public var trainingOptions: TrainingOptions { loop.trainingOptions(iterations: iterations) }
 
     /// Validates the ranges; the message names the flag.
     public func validate() throws { try trainingOptions.validate() }

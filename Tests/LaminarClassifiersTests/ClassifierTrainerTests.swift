@@ -20,7 +20,7 @@ import LaminarData
         var rng = RandomGenerator(seed: 4)
         let net = try ImageClassifier<Float>(ClassifierConfiguration(architecture: .resnet, channels: 4, groups: 2), using: &rng)
         return try ClassifierTrainer(
-            model: net, options: ClassifierTrainingOptions(epochs: epochs, batchSize: 6, learningRate: 3e-3, seed: 9, checkpointEvery: 2),
+            model: net, options: ClassifierTrainingOptions(epochs: epochs, loop: LoopSettings(batchSize: 6, learningRate: 3e-3, seed: 9, checkpointEvery: 2)),
             data: Self.data, directory: directory, metadata: ["model": "classifier", "configuration": "{}", "data": "tiny"])
     }
 
@@ -46,7 +46,38 @@ import LaminarData
 
     @Test func optionsNameTheirFlags() {
         #expect { try ClassifierTrainingOptions(epochs: 0).validate() } throws: { "\($0)".contains("--epochs") }
-        #expect { try ClassifierTrainingOptions(batchSize: 0).validate() } throws: { "\($0)".contains("--batch") }
-        #expect { try ClassifierTrainingOptions(timeBudget: -1).validate() } throws: { "\($0)".contains("--time-budget") }
+        #expect { try ClassifierTrainingOptions(loop: LoopSettings(batchSize: 0)).validate() } throws: { "\($0)".contains("--batch") }
+        for (setting, flag) in [
+            (LoopSettings(batchSize: 8, timeBudget: -1), "--time-budget"), (LoopSettings(batchSize: 8, gradientClip: 0), "--clip"),
+            (LoopSettings(batchSize: 8, warmup: -1), "--warmup"), (LoopSettings(batchSize: 8, maxNFE: 0), "--max-nfe"),
+        ] {
+            #expect { try ClassifierTrainingOptions(loop: setting).validate() } throws: { "\($0)".contains(flag) }
+        }
+    }
+
+    /// Warm-up, clipping, NFE budget and divergence policy reach the loop (and so the checkpoint).
+    @Test func loopSettingsReachTheLoop() {
+        var options = ClassifierTrainingOptions(epochs: 2, loop: LoopSettings(batchSize: 6, seed: 9))
+        (options.warmup, options.gradientClip, options.maxNFE, options.onDivergence) = (5, 1.5, 300, .restoreAndHalveLR)
+        let loop = options.trainingOptions(trainingImages: 24)
+        #expect(loop.iterations == 8 && loop.batchSize == 6 && loop.seed == 9 && loop.weightDecay == 0)
+        #expect(loop.warmup == 5 && loop.gradientClip == 1.5 && loop.maxNFE == 300 && loop.onDivergence == .restoreAndHalveLR)
+        #expect(loop.loop == options.loop)
+    }
+
+    /// The options are one flat JSON object: what the options wrote before the loop settings
+    /// were shared reads back with the new settings at their defaults, and the new keys appear
+    /// only when set.
+    @Test func optionsKeepTheirFlatFormat() throws {
+        let old = #"{"batchSize":128,"checkpointEvery":100,"epochs":1,"learningRate":0.001,"seed":0}"#
+        let decoded = try JSONDecoder().decode(ClassifierTrainingOptions.self, from: Data(old.utf8))
+        #expect(decoded == ClassifierTrainingOptions())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(ClassifierTrainingOptions()), as: UTF8.self)
+            == #"{"batchSize":128,"checkpointEvery":100,"epochs":1,"learningRate":0.001,"onDivergence":"stop","seed":0,"warmup":0}"#)
+        var clipped = ClassifierTrainingOptions(epochs: 0.5)
+        (clipped.gradientClip, clipped.maxNFE, clipped.timeBudget) = (2, 50, 60)
+        #expect(try JSONDecoder().decode(ClassifierTrainingOptions.self, from: encoder.encode(clipped)) == clipped)
     }
 }

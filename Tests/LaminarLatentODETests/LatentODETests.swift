@@ -156,7 +156,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latent-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let trainer = try LatentTrainer(
-            model: model, options: LatentTrainingOptions(iterations: 40, batchSize: 16, learningRate: 1e-2, seed: 3, checkpointEvery: 40),
+            model: model, options: LatentTrainingOptions(iterations: 40, loop: LoopSettings(batchSize: 16, learningRate: 1e-2, seed: 3, checkpointEvery: 40)),
             data: data.examples, directory: directory, metadata: ["model": "latent"])
         var losses: [Double] = []
         try trainer.train(progress: { losses.append($0.loss) })
@@ -178,7 +178,7 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
         func trainer(_ name: String, iterations: Int) throws -> LatentTrainer {
             try LatentTrainer(
                 model: try makeSeriesModel(config, seed: 1),
-                options: LatentTrainingOptions(iterations: iterations, batchSize: 4, seed: 2, checkpointEvery: 3),
+                options: LatentTrainingOptions(iterations: iterations, loop: LoopSettings(batchSize: 4, learningRate: 1e-2, seed: 2, checkpointEvery: 3)),
                 data: data.examples, directory: base.appendingPathComponent(name), metadata: ["model": "latent"])
         }
         let whole = try trainer("whole", iterations: 6)
@@ -196,5 +196,21 @@ func freezeDynamics<S>(_ model: LatentODE<S>) {
         #expect(throws: LatentError.self) { try LatentConfiguration(observationStd: 0).validate() }
         #expect(throws: LatentError.self) { try LatentConfiguration(solve: SolveSettings(rtol: -1)).validate() }
         #expect(throws: TrainingError.self) { try LatentTrainingOptions(iterations: 0).validate() }
+    }
+
+    /// The latent options: the loop settings reach the loop; the flat JSON of the options from
+    /// before the loop settings were shared reads back with the new settings at their defaults.
+    @Test func optionsCarryTheLoopSettings() throws {
+        var options = LatentTrainingOptions(iterations: 30)
+        (options.warmup, options.gradientClip, options.maxNFE, options.onDivergence) = (4, 0.5, 200, .restoreAndHalveLR)
+        let loop = options.trainingOptions
+        #expect(loop.iterations == 30 && loop.batchSize == 100 && loop.learningRate == 1e-2 && loop.weightDecay == 0)
+        #expect(loop.warmup == 4 && loop.gradientClip == 0.5 && loop.maxNFE == 200 && loop.onDivergence == .restoreAndHalveLR)
+        let old = #"{"batchSize":100,"checkpointEvery":100,"iterations":2000,"learningRate":0.01,"seed":0,"timeBudget":90}"#
+        var expected = LatentTrainingOptions()
+        expected.timeBudget = 90
+        #expect(try JSONDecoder().decode(LatentTrainingOptions.self, from: Data(old.utf8)) == expected)
+        #expect(try JSONDecoder().decode(LatentTrainingOptions.self, from: JSONEncoder().encode(options)) == options)
+        #expect { try LatentTrainingOptions(loop: LoopSettings(batchSize: 4, gradientClip: -1)).validate() } throws: { "\($0)".contains("--clip") }
     }
 }

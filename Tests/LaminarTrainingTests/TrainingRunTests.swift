@@ -163,6 +163,22 @@ final class RegressionTask: TrainingTask {
         #expect { try TrainingOptions(learningRate: -1).validate() } throws: { "\($0)".contains("--lr") }
         #expect { try TrainingOptions(timeBudget: 0).validate() } throws: { "\($0)".contains("--time-budget") }
     }
+
+    /// The loop settings of a model's options become the loop's options and back; the stored
+    /// options of a checkpoint without the later keys read with their defaults.
+    @Test func loopSettingsRoundTripThroughTheLoopsOptions() throws {
+        let settings = LoopSettings(
+            batchSize: 32, learningRate: 2e-3, warmup: 7, gradientClip: 1, seed: 3, checkpointEvery: 9, maxNFE: 400,
+            onDivergence: .restoreAndHalveLR, timeBudget: 120)
+        let options = settings.trainingOptions(iterations: 50, weightDecay: 1e-5)
+        #expect(options == TrainingOptions(
+            iterations: 50, batchSize: 32, learningRate: 2e-3, weightDecay: 1e-5, warmup: 7, gradientClip: 1, seed: 3,
+            checkpointEvery: 9, maxNFE: 400, onDivergence: .restoreAndHalveLR, timeBudget: 120))
+        #expect(options.loop == settings)
+        let stored = #"{"batchSize":32,"checkpointEvery":9,"learningRate":0.002,"seed":3}"#
+        #expect(try JSONDecoder().decode(LoopSettings.self, from: Data(stored.utf8))
+            == LoopSettings(batchSize: 32, learningRate: 2e-3, seed: 3, checkpointEvery: 9))
+    }
 }
 
 /// A model's trainer needs only its run: the lifecycle comes from ``ModelTrainer``.

@@ -36,23 +36,7 @@ struct ClassifyTrain: ParsableCommand {
     @Option(parsing: .unconditional, help: "Training epochs (fractions allowed; in total, counting those before a --resume).")
     var epochs: Double = 1
 
-    @Option(help: "Batch size (default 128).")
-    var batch: Int?
-
-    @Option(help: "Adam learning rate.")
-    var lr: Double = 1e-3
-
-    @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and evaluate.")
-    var timeBudget: String?
-
-    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
-    var checkpointEvery: Int = 100
-
-    @Option(help: "Output directory.")
-    var out: String = "runs/classify"
-
-    @Flag(help: "Continue the run in --out from its checkpoint. The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --epochs, --time-budget, --lr, --threads and --checkpoint-every may change.")
-    var resume: Bool = false
+    @OptionGroup(title: "Training run") var loop: LoopOptions<ClassifierLoopDefaults>
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -73,10 +57,12 @@ struct ClassifyTrain: ParsableCommand {
             solve: solveSettings, rkSteps: rkSteps ?? 4)
     }
 
-    func options(batch: Int, seed: UInt64) -> ClassifierTrainingOptions {
-        ClassifierTrainingOptions(
-            epochs: epochs, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
-            timeBudget: timeBudget.flatMap(parseDuration))
+    /// `--batch`, `--lr`, `--checkpoint-every`, `--out` and `--resume` of `classify train`: the
+    /// Neural ODE paper's classifier settings.
+    enum ClassifierLoopDefaults: LoopDefaults {
+        static let values = LoopDefaultValues(
+            batch: 128, batchHelp: "Batch size (default 128).", learningRate: 1e-3, checkpointEvery: 100, out: "runs/classify",
+            resumeHelp: "The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --epochs may change;")
     }
 
     func validate() throws {
@@ -84,14 +70,10 @@ struct ClassifyTrain: ParsableCommand {
             throw ValidationError("--model '\(model)' is unknown; use odenet, rknet or resnet")
         }
         if let t = deprecatedTolerance, !(t > 0 && t.isFinite) { throw ValidationError("--tol must be positive, got \(t)") }
-        if let timeBudget, parseDuration(timeBudget) == nil {
-            throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
-        }
         do {
             try configuration.validate()
-            try options(batch: batch ?? 128, seed: 0).validate()
+            try (loop.options(epochs, seed: 0, resumed: nil) as ClassifierTrainingOptions).validate()
         } catch { throw ValidationError("\(error)") }
-        try requireWritableDirectory(out, flag: "--out")
     }
 
     /// On `--resume`: the stored configuration and data, after checking the flags given again.
@@ -103,7 +85,7 @@ struct ClassifyTrain: ParsableCommand {
         try stored.check("--rk-steps", given: rkSteps.map(String.init), stored: String(configuration.rkSteps))
         try stored.check(solver: solve, stored: configuration.solve)
         try stored.check("--tol", given: deprecatedTolerance.map { "\($0)" }, stored: "\(configuration.solve.rtol)")
-        try stored.check("--batch", given: batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
+        try stored.check("--batch", given: loop.batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
         try stored.check("--seed", given: runtime.seed.map(String.init), stored: stored.seed.map(String.init))
         guard var data = ImageDataSource(metadata: stored.metadata) else {
             throw LaminarCLIError("cannot resume: \(stored.path) does not record its training data")
@@ -126,12 +108,11 @@ struct ClassifyTrain: ParsableCommand {
         runtime.apply()
         SignalFlag.install()
         let parallel: DataParallel<Float> = try distributed.dataParallel()
-        let stored = resume ? try ResumedCheckpoint(directory: out, model: "classifier") : nil
+        let stored = loop.resume ? try ResumedCheckpoint(directory: loop.out, model: "classifier") : nil
         let (configuration, source) = try stored.map(storedRun) ?? (
             self.configuration,
             ImageDataSource(name: images.data ?? "fashion-mnist", dataDirectory: images.dataDirectory, limit: images.limit))
         let seed = runtime.seed ?? stored?.seed ?? 0
-        let batch = self.batch ?? stored?.training?.batchSize ?? 128
         let splits = try source.load()
         var rng = RandomGenerator(seed: seed)
         let net = try ImageClassifier<Float>(configuration, using: &rng)
@@ -143,29 +124,19 @@ struct ClassifyTrain: ParsableCommand {
             for key in [RunCheckpointKey.configuration, RunCheckpointKey.data, "data_dir", "limit"] { metadata[key] = stored.metadata[key] }
         }
         let trainer = try ClassifierTrainer(
-            model: net, options: options(batch: batch, seed: seed), data: splits.train, directory: URL(fileURLWithPath: out),
+            model: net, options: loop.options(epochs, seed: seed, resumed: stored?.training), data: splits.train, directory: URL(fileURLWithPath: loop.out),
             metadata: metadata, parallel: parallel)
-        try trainer.start(resume: resume)
+        try trainer.start(resume: loop.resume)
         let modelName = configuration.architecture.rawValue
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
-        note("laminar classify train: \(modelName) (\(parameters) parameters) on \(splits.train.count) images of \(source.name), \(trainer.totalIterations) iterations\(resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
-        let bar = ProgressBar(total: trainer.totalIterations, startIteration: trainer.iteration, logEvery: 20)
-        do {
-            try trainer.train(shouldStop: { SignalFlag.isSet }) { r in
-                bar.update(iteration: r.iteration, fields: [
-                    ("loss", String(format: "%.3f", r.loss)), ("acc", String(format: "%.2f", r.accuracy)),
-                    ("NFE", "\(r.nfe_forward)/\(r.nfe_backward)"), ("img/s", String(format: "%.0f", r.images_per_second)),
-                ])
-            }
-        } catch {
-            bar.finish()
-            throw error
+        note("laminar classify train: \(modelName) (\(parameters) parameters) on \(splits.train.count) images of \(source.name), \(trainer.totalIterations) iterations\(loop.resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
+        try trainWithProgress(trainer, logEvery: 20) { r in
+            [
+                ("loss", String(format: "%.3f", r.loss)), ("acc", String(format: "%.2f", r.accuracy)),
+                ("NFE", "\(r.nfe_forward)/\(r.nfe_backward)"), ("img/s", String(format: "%.0f", r.images_per_second)),
+            ]
         }
-        bar.finish()
         guard parallel.isRoot else { return }  // evaluation and summary: rank 0
-        if trainer.run.stoppedAtTimeBudget {
-            note(String(format: "time budget reached after %.0f s at iteration %d", trainer.run.elapsedSeconds, trainer.iteration))
-        }
         // Peak memory of the training run, read before the test pass.
         let peakMiB = peakResidentMiB()
         let records = try ClassifierRecord.read(from: trainer.metricsURL)

@@ -74,23 +74,25 @@ extension LaminarCommand {
         func parsedTasks() throws -> [ComparisonTask] {
             switch task {
             case "density":
-                let names = (targets ?? "u1,u2,u3,u4").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-                return try names.map { name in
-                    guard let e = TargetEnergy(rawValue: name) else {
-                        throw ValidationError("--targets: unknown target energy '\(name)'; use \(TargetEnergy.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    return .density(e)
-                }
+                return try targets(default: "u1,u2,u3,u4", kind: "target energy", TargetEnergy.self).map { .density($0) }
             case "likelihood":
-                let names = (targets ?? "8gaussians,checkerboard,2spirals").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-                return try names.map { name in
-                    guard let d = ToyDataset(rawValue: name) else {
-                        throw ValidationError("--targets: unknown toy data set '\(name)'; use \(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    return .likelihood(d)
-                }
+                return try targets(default: "8gaussians,checkerboard,2spirals", kind: "toy data set", ToyDataset.self).map { .likelihood($0) }
             default:
                 throw ValidationError("--task must be density or likelihood, got '\(task)'")
+            }
+        }
+
+        /// The `--targets` names (or `fallback`) as values of `T`; an unknown name is a usage
+        /// error naming the `kind` and the known names.
+        private func targets<T: RawRepresentable & CaseIterable>(
+            default fallback: String, kind: String, _: T.Type
+        ) throws -> [T] where T.RawValue == String {
+            try (targets ?? fallback).split(separator: ",").map { part in
+                let name = part.trimmingCharacters(in: .whitespaces)
+                guard let value = T(rawValue: name) else {
+                    throw ValidationError("--targets: unknown \(kind) '\(name)'; use \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return value
             }
         }
 
@@ -184,9 +186,7 @@ extension LaminarCommand {
             let csv = directory.appendingPathComponent("results.csv")
             try AtomicFile.write(Array(ComparePictures.csv(results).utf8), to: csv)
             let json = directory.appendingPathComponent("results.json")
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(Array(try encoder.encode(results)), to: json)
+            try writeJSON(results, to: json)
             let panelPath = directory.appendingPathComponent("panels.png").path
             try PNG.write(ComparePictures.grid(panels, rowLabels: tasks.map(\.target)), to: panelPath)
             let chartPath = directory.appendingPathComponent("chart.png").path

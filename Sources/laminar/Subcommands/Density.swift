@@ -8,8 +8,7 @@ extension LaminarCommand {
         static let configuration = CommandConfiguration(
             abstract: "Draw a trained 2-D model's density (exact trace), next to the data's true density where known; image models: test images ranked by likelihood and a bits/dim histogram.")
 
-        @Option(help: "Checkpoint written by laminar train.")
-        var checkpoint: String
+        @OptionGroup var model: FlowCheckpointOptions
 
         @Option(help: "Output PNG.")
         var out: String = "density.png"
@@ -21,7 +20,7 @@ extension LaminarCommand {
         var range: Double = 4
 
         @Option(help: "Image models: which images to rank (test or train).")
-        var images: String = "test"
+        var images: ImageSplit = .test
 
         @Option(help: "Image models: rank the first N images of the split.")
         var n: Int = 1_000
@@ -32,8 +31,7 @@ extension LaminarCommand {
         @Option(help: "Image models: rows per panel.")
         var rows: Int = 2
 
-        @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files (default: the one used in training).")
-        var dataDirectory: String?
+        @OptionGroup var imageData: TrainedImagesOptions
 
         @OptionGroup var runtime: RuntimeOptions
 
@@ -42,14 +40,13 @@ extension LaminarCommand {
                 throw ValidationError("--resolution must be in 8…1000, got \(resolution)")
             }
             guard range > 0 else { throw ValidationError("--range must be > 0") }
-            guard images == "test" || images == "train" else { throw ValidationError("--images must be test or train, got '\(images)'") }
             guard n >= 2, columns >= 1, rows >= 1 else { throw ValidationError("--n must be ≥ 2 and --columns, --rows ≥ 1") }
             try requireWritableParent(of: out, flag: "--out")
         }
 
         func run() throws {
             runtime.apply()
-            let (flow, spec, metadata) = try loadFlowCheckpoint(checkpoint)
+            let (flow, spec, metadata) = try model.load()
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try rankImages(flow, image: image, dataName: metadata["data"] ?? "fashion-mnist")
                 return
@@ -65,12 +62,8 @@ extension LaminarCommand {
         /// histogram of their bits/dim beside `--out` (`…-histogram.png`).
         private func rankImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
             SignalFlag.install()  // the evaluation below stops between batches
-            noteOtherData(trainedOn: (dataName, image.dataDirectory), evaluatedOn: (dataName, dataDirectory ?? image.dataDirectory))
-            let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
-            let set = images == "test" ? splits.test : splits.train
-            guard set.height == image.height, set.width == image.width else {
-                throw LaminarCLIError("--data \(dataName) holds \(set.height)×\(set.width) images but the model was trained on \(image.height)×\(image.width)")
-            }
+            noteOtherData(trainedOn: (dataName, image.dataDirectory), evaluatedOn: (dataName, imageData.directory(trainedIn: image)))
+            let set = try imageData.load(images, of: dataName, for: image)
             let indices = Array(0..<min(n, set.count))
             let result = try Evaluation.imageBitsPerDimension(
                 flow, data: set, indices: indices, preprocessing: image.preprocessing,

@@ -8,8 +8,7 @@ extension LaminarCommand {
         static let configuration = CommandConfiguration(
             abstract: "Report the negative log-likelihood (nats) of a trained model on fresh test data, exact trace; bits/dim for image models.")
 
-        @Option(help: "Checkpoint written by laminar train.")
-        var checkpoint: String
+        @OptionGroup var model: FlowCheckpointOptions
 
         @Option(help: "Data to evaluate on (default: the data the model was trained on: toy sets draw fresh samples, a points file its held-out --test-fraction rows, images the --split).")
         var data: String?
@@ -18,10 +17,9 @@ extension LaminarCommand {
         var n: Int?
 
         @Option(help: "Images: test or train.")
-        var split: String = "test"
+        var split: ImageSplit = .test
 
-        @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files (default: the one used in training).")
-        var dataDirectory: String?
+        @OptionGroup var imageData: TrainedImagesOptions
 
         @Option(help: "Images: dequantization (and, for CNFs, Hutchinson) draws per image.")
         var draws: Int = 1
@@ -30,16 +28,15 @@ extension LaminarCommand {
 
         func validate() throws {
             if let n, n < 1 { throw ValidationError("--n must be ≥ 1, got \(n)") }
-            guard split == "test" || split == "train" else { throw ValidationError("--split must be test or train, got '\(split)'") }
             guard draws >= 1 else { throw ValidationError("--draws must be ≥ 1, got \(draws)") }
         }
 
         func run() throws {
             runtime.apply()
-            let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
+            let (flow, _, metadata) = try model.load()
             let trainedOn = metadata["data"] ?? "checkerboard"
             let dataName = data ?? trainedOn
-            noteOtherData(trainedOn: (trainedOn, metadata["data_dir"]), evaluatedOn: (dataName, dataDirectory ?? metadata["data_dir"]))
+            noteOtherData(trainedOn: (trainedOn, metadata["data_dir"]), evaluatedOn: (dataName, imageData.dataDirectory ?? metadata["data_dir"]))
             if let image = try ImageRunMetadata(metadata: metadata) {
                 try evaluateImages(flow, image: image, dataName: dataName)
                 return
@@ -82,11 +79,7 @@ extension LaminarCommand {
         /// `bits/dim: v ± stderr` on a split of the image data the model was trained on.
         private func evaluateImages(_ flow: AnyFlow<Float>, image: ImageRunMetadata, dataName: String) throws {
             SignalFlag.install()  // the evaluation below stops between batches
-            let splits = try ImageData.load(dataName, dataDirectory: dataDirectory ?? image.dataDirectory, limit: image.limit)
-            let set = split == "test" ? splits.test : splits.train
-            guard set.height == image.height, set.width == image.width else {
-                throw LaminarCLIError("--data \(dataName) holds \(set.height)×\(set.width) images but the model was trained on \(image.height)×\(image.width)")
-            }
+            let set = try imageData.load(split, of: dataName, for: image)
             let count = min(n ?? set.count, set.count)
             let start = Date()
             let result = try Evaluation.imageBitsPerDimension(

@@ -86,18 +86,7 @@ struct LatentTrain: ParsableCommand {
     var sdeStep: Double?
     @Option(parsing: .unconditional, help: "Training iterations (in total, counting those before a --resume).")
     var iters: Int = 2000
-    @Option(help: "Series per batch (default 100).")
-    var batch: Int?
-    @Option(help: "Adam learning rate.")
-    var lr: Double = 1e-2
-    @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and score.")
-    var timeBudget: String?
-    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
-    var checkpointEvery: Int = 100
-    @Option(help: "Output directory.")
-    var out: String = "runs/latent"
-    @Flag(help: "Continue the run in --out from its checkpoint. The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --time-budget, --lr, --threads and --checkpoint-every may change.")
-    var resume = false
+    @OptionGroup(title: "Training run") var loop: LoopOptions<LatentLoopDefaults>
     @OptionGroup var runtime: RuntimeOptions
 
     @OptionGroup(title: "Data parallel (mpirun -np N laminar …)") var distributed: DistributedOptions
@@ -131,10 +120,12 @@ struct LatentTrain: ParsableCommand {
             testSeries: testSeries ?? 100, observedFraction: observedFraction ?? 0.5, seed: seed)
     }
 
-    func options(batch: Int, seed: UInt64) -> LatentTrainingOptions {
-        LatentTrainingOptions(
-            iterations: iters, batchSize: batch, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
-            timeBudget: timeBudget.flatMap(parseDuration))
+    /// `--batch`, `--lr`, `--checkpoint-every`, `--out` and `--resume` of `latent train`: the
+    /// Neural ODE paper's latent ODE settings.
+    enum LatentLoopDefaults: LoopDefaults {
+        static let values = LoopDefaultValues(
+            batch: 100, batchHelp: "Series per batch (default 100).", learningRate: 1e-2, checkpointEvery: 100, out: "runs/latent",
+            resumeHelp: "The model, solver, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters may change;")
     }
 
     func validate() throws {
@@ -152,14 +143,10 @@ struct LatentTrain: ParsableCommand {
         guard spec.observedFraction > 0, spec.observedFraction <= 1 else {
             throw ValidationError("--observed-fraction must be in (0, 1], got \(spec.observedFraction)")
         }
-        if let timeBudget, parseDuration(timeBudget) == nil {
-            throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
-        }
         do {
             try modelConfiguration.validate()
-            try options(batch: batch ?? 100, seed: 0).validate()
+            try (loop.options(iters, seed: 0, resumed: nil) as LatentTrainingOptions).validate()
         } catch { throw ValidationError("\(error)") }
-        try requireWritableDirectory(out, flag: "--out")
     }
 
     /// On `--resume`: the stored configuration and data, after checking the flags given again.
@@ -179,7 +166,7 @@ struct LatentTrain: ParsableCommand {
             ("--points", points.map(String.init), String(d.spirals.points)), ("--noise", noise.map { "\($0)" }, "\(d.spirals.noise)"),
             ("--test-series", testSeries.map(String.init), String(d.testSeries)),
             ("--observed-fraction", observedFraction.map { "\($0)" }, "\(d.observedFraction)"),
-            ("--batch", batch.map(String.init), stored.training.map { String($0.batchSize) } ?? "(unknown)"),
+            ("--batch", loop.batch.map(String.init), stored.training.map { String($0.batchSize) } ?? "(unknown)"),
             ("--seed", runtime.seed.map(String.init), String(d.seed)),
         ]
         for (flag, given, value) in checks where value != "(unknown)" { try stored.check(flag, given: given, stored: value) }
@@ -198,7 +185,7 @@ struct LatentTrain: ParsableCommand {
         SignalFlag.install()
         if kind != .latentSDE, method != nil { note("--method is deprecated; it is called --solver now") }
         let parallel: DataParallel<Float> = try distributed.dataParallel()
-        let stored = resume ? try ResumedCheckpoint(directory: out, model: "latent") : nil
+        let stored = loop.resume ? try ResumedCheckpoint(directory: loop.out, model: "latent") : nil
         let resumed = try stored.map(storedRun)
         let spec = resumed?.1 ?? dataSpec(seed: runtime.seed ?? 0)
         let seed = spec.seed
@@ -215,33 +202,22 @@ struct LatentTrain: ParsableCommand {
             // The stored text, which may predate fields added with defaults.
             for key in [RunCheckpointKey.configuration, RunCheckpointKey.data] { metadata[key] = stored.metadata[key] }
         }
-        let batch = self.batch ?? stored?.training?.batchSize ?? 100
         let trainer = try LatentTrainer(
-            model: net, options: options(batch: batch, seed: seed), data: train, directory: URL(fileURLWithPath: out),
+            model: net, options: loop.options(iters, seed: seed, resumed: stored?.training), data: train, directory: URL(fileURLWithPath: loop.out),
             metadata: metadata, parallel: parallel)
-        try trainer.start(resume: resume)
+        try trainer.start(resume: loop.resume)
         let modelName = configuration.kind.rawValue
         let parameters = net.parameters.reduce(0) { $0 + $1.count }
-        note("laminar latent train: \(modelName)\(configuration.poisson ? " + Poisson process" : "") (\(parameters) parameters) on \(train.count) series, \(iters) iterations\(resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
-        let bar = ProgressBar(total: iters, startIteration: trainer.iteration, logEvery: 50)
-        do {
-            try trainer.train(shouldStop: { SignalFlag.isSet }) { r in
-                var fields = [("loss", String(format: "%.3f", r.loss))]
-                if configuration.kind != .rnn { fields.append(("KL", String(format: "%.2f", r.kl))) }
-                if configuration.poisson { fields.append(("poisson", String(format: "%.2f", r.poisson))) }
-                if configuration.kind != .rnn { fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)")) }
-                bar.update(iteration: r.iteration, fields: fields)
-            }
-        } catch {
-            bar.finish()
-            throw error
+        note("laminar latent train: \(modelName)\(configuration.poisson ? " + Poisson process" : "") (\(parameters) parameters) on \(train.count) series, \(iters) iterations\(loop.resume ? ", resuming at iteration \(trainer.iteration) with the checkpoint's settings" : "")")
+        try trainWithProgress(trainer, logEvery: 50) { r in
+            var fields = [("loss", String(format: "%.3f", r.loss))]
+            if configuration.kind != .rnn { fields.append(("KL", String(format: "%.2f", r.kl))) }
+            if configuration.poisson { fields.append(("poisson", String(format: "%.2f", r.poisson))) }
+            if configuration.kind != .rnn { fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)")) }
+            return fields
         }
-        bar.finish()
         SignalFlag.installImmediate()  // the checkpoint is written; the scoring below stops at once
         guard parallel.isRoot else { return }  // evaluation and summary: rank 0
-        if trainer.run.stoppedAtTimeBudget {
-            note(String(format: "time budget reached after %.0f s at iteration %d", trainer.run.elapsedSeconds, trainer.iteration))
-        }
         let records = try LatentRecord.read(from: trainer.metricsURL)
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let scores = try evaluateSeries(net, on: test)

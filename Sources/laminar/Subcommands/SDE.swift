@@ -66,9 +66,7 @@ struct SDEGBM: ParsableCommand {
             "true_mu": mu, "true_sigma": sigma, "fitted_mu": fitted.mu, "fitted_sigma": fitted.sigma,
             "iterations": Double(iters), "seconds": seconds, "final_loss": history[history.count - 2].loss,
         ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(record)), to: URL(fileURLWithPath: "\(out)/fit.json"))
+        try writeJSON(record, to: URL(fileURLWithPath: "\(out)/fit.json"))
         note("wrote \(out)/gbm.png and \(out)/fit.json")
     }
 

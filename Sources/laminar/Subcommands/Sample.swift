@@ -8,8 +8,7 @@ extension LaminarCommand {
         static let configuration = CommandConfiguration(
             abstract: "Draw samples from a trained model: a 2-D histogram PNG (image models: a grid of images), or the points as .npy/.csv.")
 
-        @Option(help: "Checkpoint written by laminar train.")
-        var checkpoint: String
+        @OptionGroup var model: FlowCheckpointOptions
 
         @Option(help: "Number of samples.")
         var n: Int = 10_000
@@ -26,8 +25,7 @@ extension LaminarCommand {
         @Option(help: "Frames of the trajectory.")
         var frames: Int = 20
 
-        @Option(help: "Scale of the base samples (1 = the model).")
-        var temperature: Double = 1
+        @OptionGroup var sampling: TemperatureOptions
 
         @OptionGroup var runtime: RuntimeOptions
 
@@ -53,9 +51,6 @@ extension LaminarCommand {
                 }
             }
             guard n >= 1 else { throw ValidationError("--n must be ≥ 1, got \(n)") }
-            guard temperature > 0, temperature <= 10 else {
-                throw ValidationError("--temperature must be in (0, 10], got \(temperature)")
-            }
             guard frames >= 1 else { throw ValidationError("--frames must be ≥ 1") }
             guard ["png", "npy", "csv"].contains(resolvedFormat) else {
                 throw ValidationError("--format must be png, npy or csv, got '\(resolvedFormat)'")
@@ -80,10 +75,10 @@ extension LaminarCommand {
 
         func run() throws {
             runtime.apply()
-            let (flow, _, metadata) = try loadFlowCheckpoint(checkpoint)
+            let (flow, _, metadata) = try model.load()
             if let samplingSolver {
                 guard let continuous = flow.base as? any ContinuousFlow<Float> else {
-                    throw ValidationError("--solver applies to continuous models; \(checkpoint) holds a \(type(of: flow.base))")
+                    throw ValidationError("--solver applies to continuous models; \(model.checkpoint) holds a \(type(of: flow.base))")
                 }
                 try continuous.useSolver(samplingSolver)
             }
@@ -92,8 +87,7 @@ extension LaminarCommand {
                 return
             }
             var rng = RandomGenerator(seed: seed)
-            var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
-            if temperature != 1 { z = z * Float(temperature) }
+            let z = sampling.baseSamples(n, dimension: flow.dimension, using: &rng)
             if let out = outPath {
                 let (x, nfe) = try flow.sampleTransport(z)
                 switch resolvedFormat {
@@ -142,14 +136,12 @@ extension LaminarCommand {
             if resolvedFormat == "png" {
                 let nfe = try ImagePictures.writeSampleGrid(
                     flow: flow, preprocessing: image.preprocessing, height: image.height, width: image.width, count: n,
-                    temperature: temperature, seed: seed, path: out)
-                note("wrote a grid of \(n) samples (temperature \(temperature)) to \(out) (NFE \(nfe))")
+                    temperature: sampling.temperature, seed: seed, path: out)
+                note("wrote a grid of \(n) samples (temperature \(sampling.temperature)) to \(out) (NFE \(nfe))")
                 return
             }
             var rng = RandomGenerator(seed: seed)
-            var z = Tensor<Float>.randomNormal([n, flow.dimension], using: &rng)
-            if temperature != 1 { z = z * Float(temperature) }
-            let (x, nfe) = try flow.sampleTransport(z)
+            let (x, nfe) = try flow.sampleTransport(sampling.baseSamples(n, dimension: flow.dimension, using: &rng))
             let pixels = Tensor<Double>(shape: [n, flow.dimension], scalars: image.preprocessing.pixels(x))
             try PointsFile.write(pixels, path: out, format: resolvedFormat == "npy" ? .npy : .csv)
             note("wrote \(n) samples (pixel intensities in [0, 1]) to \(out) (NFE \(nfe))")

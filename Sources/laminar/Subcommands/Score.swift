@@ -22,8 +22,8 @@ extension LaminarCommand {
         @Option(help: "Samples drawn from --checkpoint.")
         var n: Int = 1_000
 
-        @Option(help: "Scale of the base samples drawn from --checkpoint.")
-        var temperature: Double = 1
+        /// The scale of the base samples drawn from `--checkpoint`.
+        @OptionGroup var sampling: TemperatureOptions
 
         @Option(help: "Reference images: fashion-mnist, mnist (with --data-dir) or an MNIST-format directory.")
         var reference: String
@@ -32,7 +32,7 @@ extension LaminarCommand {
         var dataDirectory: String?
 
         @Option(help: "Reference split: test or train.")
-        var split: String = "test"
+        var split: ImageSplit = .test
 
         @Option(name: .customLong("reference-count"), help: "Reference images used (the first N of the split).")
         var referenceCount: Int = 10_000
@@ -55,10 +55,8 @@ extension LaminarCommand {
             for (flag, path) in [("--samples", samples), ("--checkpoint", checkpoint), ("--classifier", Optional(classifier))] {
                 if let path, !FileManager.default.fileExists(atPath: path) { throw ValidationError("\(flag): no file at \(path)") }
             }
-            guard ["test", "train"].contains(split) else { throw ValidationError("--split must be test or train, got '\(split)'") }
             guard n >= 2 else { throw ValidationError("--n must be ≥ 2, got \(n)") }
             guard referenceCount >= 2 else { throw ValidationError("--reference-count must be ≥ 2, got \(referenceCount)") }
-            guard temperature > 0, temperature <= 10 else { throw ValidationError("--temperature must be in (0, 10], got \(temperature)") }
             if let json { try requireWritableParent(of: json, flag: "--json") }
         }
 
@@ -66,7 +64,7 @@ extension LaminarCommand {
             runtime.apply()
             let net = try ClassifierStore.load(from: URL(fileURLWithPath: classifier))
             let splits = try ImageData.load(reference, dataDirectory: dataDirectory, limit: nil, quiet: true)
-            let set = split == "test" ? splits.test : splits.train
+            let set = splits[split]
             let count = min(referenceCount, set.count)
             let (referenceImages, _): (Tensor<Float>, [Int]) = imageBatch(set, indices: Array(0..<count))
             let pixels = set.pixelsPerImage
@@ -78,13 +76,11 @@ extension LaminarCommand {
                 samples: sampleImages, reference: referenceImages.reshaped([count, pixels]), height: set.height,
                 width: set.width, classifier: net)
             print(String(format: "Fréchet distance: %.4f (%d samples against %d %@ images of %@)",
-                         quality.frechetDistance, quality.samples, quality.referenceImages, split, reference))
+                         quality.frechetDistance, quality.samples, quality.referenceImages, split.rawValue, reference))
             print("labels: " + quality.labelHistogram.enumerated().map { String(format: "%d:%.3f", $0.offset, $0.element) }.joined(separator: " ")
                   + " (\(quality.coveredClasses) classes ≥ 1 %)")
             if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try AtomicFile.write(Array(try encoder.encode(quality)), to: URL(fileURLWithPath: json))
+                try writeJSON(quality, to: URL(fileURLWithPath: json))
                 note("wrote \(json)")
             }
         }
@@ -111,9 +107,7 @@ extension LaminarCommand {
             var done = 0
             while done < n {
                 let m = min(100, n - done)
-                var z = Tensor<Float>.randomNormal([m, flow.dimension], using: &rng)
-                if temperature != 1 { z = z * Float(temperature) }
-                let (x, used) = try flow.sampleTransport(z)
+                let (x, used) = try flow.sampleTransport(sampling.baseSamples(m, dimension: flow.dimension, using: &rng))
                 rows += image.preprocessing.pixels(x)
                 nfe += used
                 done += m

@@ -33,9 +33,6 @@ extension LaminarCommand {
         @Option(name: .customLong("test-fraction"), help: "Points files: fraction of the rows held out (seeded by --seed) for laminar evaluate (default 0.1).")
         var testFraction: Double?
 
-        @Option(name: .customLong("time-budget"), help: "Stop cleanly after this much training time (e.g. 90s, 60m, 2h), checkpoint and evaluate.")
-        var timeBudget: String?
-
         @Option(name: .customLong("eval-images"), help: "Images: test images evaluated at the end (0: skip).")
         var evalImages: Int = 1_000
 
@@ -46,35 +43,10 @@ extension LaminarCommand {
         @Option(parsing: .unconditional, help: "Training iterations (in total, counting those before a --resume).")
         var iters: Int = 10_000
 
-        @Option(parsing: .unconditional, help: "Batch size (default 512; image data 64).")
-        var batch: Int?
+        @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay (default 1e-5).")
+        var weightDecay: Double?
 
-        @Option(parsing: .unconditional, help: "Adam learning rate.")
-        var lr: Double = 1e-3
-
-        @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.")
-        var weightDecay: Double = 1e-5
-
-        @Option(help: "Linear learning-rate warm-up iterations.")
-        var warmup: Int = 0
-
-        @Option(help: "Clip the global gradient norm to this value.")
-        var clip: Double?
-
-        @Option(name: .customLong("max-nfe"), help: "Stop when one iteration needs more function evaluations.")
-        var maxNFE: Int?
-
-        @Option(name: .customLong("on-divergence"), help: "stop or restore-and-halve-lr.")
-        var onDivergence: String = "stop"
-
-        @Option(help: "Output directory (metrics.jsonl, checkpoint.safetensors, PNGs).")
-        var out: String = "runs/train"
-
-        @Option(name: .customLong("checkpoint-every"), help: "Checkpoint interval in iterations.")
-        var checkpointEvery: Int = 500
-
-        @Flag(help: "Continue the run in --out from its checkpoint. The model, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --time-budget, --lr, --warmup, --weight-decay, --clip, --max-nfe, --on-divergence, --threads, --checkpoint-every, --eval-images and --no-pictures may change.")
-        var resume: Bool = false
+        @OptionGroup(title: "Training run") var loop: LoopOptions<FlowLoopDefaults>
 
         @OptionGroup var runtime: RuntimeOptions
 
@@ -84,44 +56,42 @@ extension LaminarCommand {
         @OptionGroup(title: "Data parallel (mpirun -np N laminar train …)") var distributed: DistributedOptions
 
         func validate() throws {
-            guard DivergencePolicy(rawValue: onDivergence) != nil else {
-                throw ValidationError("--on-divergence must be stop or restore-and-halve-lr, got '\(onDivergence)'")
-            }
-            try requireWritableDirectory(out, flag: "--out")
-            if let timeBudget, parseDuration(timeBudget) == nil {
-                throw ValidationError("--time-budget must be a duration such as 90s, 60m or 2h, got '\(timeBudget)'")
-            }
             if let alpha { guard alpha >= 0, alpha < 0.5 else { throw ValidationError("--alpha must be in [0, 0.5), got \(alpha)") } }
             if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1, got \(limit)") }
             guard evalImages >= 0 else { throw ValidationError("--eval-images must be ≥ 0, got \(evalImages)") }
             if let testFraction, !(testFraction >= 0 && testFraction < 1) {
                 throw ValidationError("--test-fraction must be in [0, 1), got \(testFraction)")
             }
-            do { try trainingOptions(batch: batch ?? 512, seed: 0).validate() } catch { throw ValidationError("\(error)") }
+            do { try trainingOptions(defaultBatch: FlowLoopDefaults.values.batch, seed: 0, resumed: nil).validate() } catch { throw ValidationError("\(error)") }
             if let data, ToyDataset(rawValue: data) == nil, !ImageData.isImageData(data), !looksLikePath(data) {
                 throw ValidationError(
                     "--data '\(data)' is neither a toy data set (\(ToyDataset.allCases.map(\.rawValue).joined(separator: ", "))), an image set (fashion-mnist, mnist) nor a file path")
             }
         }
 
-        func trainingOptions(batch: Int, seed: UInt64) -> TrainingOptions {
-            TrainingOptions(
-                iterations: iters, batchSize: batch, learningRate: lr, weightDecay: weightDecay, warmup: warmup,
-                gradientClip: clip, seed: seed, checkpointEvery: checkpointEvery, maxNFE: maxNFE,
-                onDivergence: DivergencePolicy(rawValue: onDivergence) ?? .stop,
-                timeBudget: timeBudget.flatMap(parseDuration))
+        /// `--batch`, `--lr`, `--checkpoint-every`, `--out` and `--resume` of `laminar train`: FFJORD's toy settings.
+        enum FlowLoopDefaults: LoopDefaults {
+            static let values = LoopDefaultValues(
+                batch: 512, batchHelp: "Batch size (default 512; image data 64).", learningRate: 1e-3, checkpointEvery: 500, out: "runs/train",
+                resumeHelp: "The model, data, --batch and --seed are read from the checkpoint (flags given again must agree); --iters, --eval-images and --no-pictures may change; --weight-decay and")
+        }
+
+        /// The loop's options: the flags given, else the resumed run's (`resumed`), else the defaults.
+        func trainingOptions(defaultBatch: Int, seed: UInt64, resumed: TrainingOptions?) -> TrainingOptions {
+            loop.settings(defaultBatch: defaultBatch, seed: seed, resumed: resumed)
+                .trainingOptions(iterations: iters, weightDecay: weightDecay ?? resumed?.weightDecay ?? 1e-5)
         }
 
         func run() throws {
             runtime.apply()
             SignalFlag.install()
             let parallel: DataParallel<Float> = try distributed.dataParallel()
-            let directory = URL(fileURLWithPath: out)
-            let stored = resume ? try StoredRun(directory: directory) : nil
+            let directory = URL(fileURLWithPath: loop.out)
+            let stored = loop.resume ? try StoredRun(directory: directory) : nil
             let storedImage = try stored.flatMap { try ImageRunMetadata(metadata: $0.metadata) }
             if let stored {
                 try stored.check("--data", given: data, stored: stored.data)
-                try stored.check("--batch", given: batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
+                try stored.check("--batch", given: loop.batch.map(String.init), stored: stored.training.map { String($0.batchSize) })
                 try stored.check("--seed", given: runtime.seed.map(String.init), stored: stored.seed.map(String.init))
                 try stored.check("--test-fraction", given: testFraction.map { "\($0)" },
                                  stored: stored.metadata["test_fraction"])
@@ -173,40 +143,28 @@ extension LaminarCommand {
                 do { try spec.validate() } catch { throw ValidationError("\(error)") }
             }
             let trainingObjective = try objective.makeObjective(dimension: source.dimension)
-            let batchSize = batch ?? stored?.training?.batchSize ?? (images != nil ? 64 : 512)
             if stored == nil, images != nil { noteImageDefaults(spec) }
-            let options = trainingOptions(batch: batchSize, seed: seed)
+            let options = trainingOptions(defaultBatch: images != nil ? 64 : FlowLoopDefaults.values.batch, seed: seed, resumed: stored?.training)
+            let batchSize = options.batchSize
             extraMetadata["training"] = try jsonString(options)
             let session = try TrainingSession(
                 spec: spec, options: options, source: source, dataName: dataName,
-                directory: directory, resume: resume, extraMetadata: extraMetadata, objective: trainingObjective,
+                directory: directory, resume: loop.resume, extraMetadata: extraMetadata, objective: trainingObjective,
                 parallel: parallel)
             if trainingObjective != nil {
                 do { _ = try FlowMatching<Float>.field(of: session.flow) } catch { throw ValidationError("\(error)") }
             }
-            note("laminar train: \(dataName), \(spec.summary) (\(session.flow.parameterCount) parameters), batch \(batchSize)\(objective.isFlowMatching ? ", flow matching (\(objective.configuration.path.scheduler.rawValue) path, \(objective.configuration.coupling.rawValue) coupling)" : "")\(resume ? ", resuming at iteration \(session.trainer.iteration) with the checkpoint's settings" : "")")
-            let budget = options.timeBudget
-            let bar = ProgressBar(total: iters, startIteration: session.trainer.iteration, timeBudget: budget,
-                                  elapsed: session.trainer.elapsedSeconds)
+            note("laminar train: \(dataName), \(spec.summary) (\(session.flow.parameterCount) parameters), batch \(batchSize)\(objective.isFlowMatching ? ", flow matching (\(objective.configuration.path.scheduler.rawValue) path, \(objective.configuration.coupling.rawValue) coupling)" : "")\(loop.resume ? ", resuming at iteration \(session.trainer.iteration) with the checkpoint's settings" : "")")
             var recent: [IterationRecord] = []
-            do {
-                try session.trainer.train(shouldStop: { SignalFlag.isSet }) { r in
-                    recent.append(r)
-                    if recent.count > 100 { recent.removeFirst(50) }
-                    var fields = [("loss", String(format: "%.4f", r.loss))]
-                    if let bpd = r.bits_per_dim { fields.append(("bits/dim", String(format: "%.3f", bpd))) }
-                    fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)"))
-                    bar.update(iteration: r.iteration, fields: fields)
-                }
-            } catch {
-                bar.finish()
-                throw error
+            try trainWithProgress(session.trainer) { r in
+                recent.append(r)
+                if recent.count > 100 { recent.removeFirst(50) }
+                var fields = [("loss", String(format: "%.4f", r.loss))]
+                if let bpd = r.bits_per_dim { fields.append(("bits/dim", String(format: "%.3f", bpd))) }
+                fields.append(("NFE", "\(r.nfe_forward)/\(r.nfe_backward)"))
+                return fields
             }
-            bar.finish()
             guard parallel.isRoot else { return }  // evaluation and pictures: rank 0
-            if session.trainer.stoppedAtTimeBudget {
-                note(String(format: "time budget reached after %.0f s at iteration %d", session.trainer.elapsedSeconds, session.trainer.iteration))
-            }
             note("checkpoint: \(session.trainer.checkpointURL.path)")
             if let images {
                 try finishImageRun(
@@ -224,7 +182,7 @@ extension LaminarCommand {
         /// On image data: the defaults that differ from the toy ones, said once at start-up.
         private func noteImageDefaults(_ spec: ModelSpec) {
             var chosen: [String] = []
-            if batch == nil { chosen.append("--batch 64") }
+            if loop.batch == nil { chosen.append("--batch 64") }
             if spec.solveSettings != nil {
                 if model.solve.rtol == nil { chosen.append("--rtol 1e-3") }
                 if model.solve.atol == nil { chosen.append("--atol 1e-3") }

@@ -1,5 +1,38 @@
+import ArgumentParser
 import Foundation
 import Laminar
+
+/// `--checkpoint` of the commands that read a model written by `laminar train` (`evaluate`,
+/// `sample`, `density`).
+struct FlowCheckpointOptions: ParsableArguments {
+    @Option(help: "Checkpoint written by laminar train.")
+    var checkpoint: String
+
+    /// The checkpoint's model, its configuration and metadata; see ``loadFlowCheckpoint(_:)``.
+    func load() throws -> (flow: AnyFlow<Float>, spec: ModelSpec, metadata: [String: String]) {
+        try loadFlowCheckpoint(checkpoint)
+    }
+}
+
+/// `--data-dir` of the commands that read the images an image model was trained on
+/// (`evaluate`, `density`), and the loading of a split of them.
+struct TrainedImagesOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Images: directory of the IDX files (default: the one used in training).")
+    var dataDirectory: String?
+
+    /// The directory the images are read from: `--data-dir`, else the training run's.
+    func directory(trainedIn image: ImageRunMetadata) -> String? { dataDirectory ?? image.dataDirectory }
+
+    /// `split` of the image set `dataName` (as limited in training), which must hold images of
+    /// the model's size.
+    func load(_ split: ImageSplit, of dataName: String, for image: ImageRunMetadata) throws -> ImageDataset {
+        let set = try ImageData.load(dataName, dataDirectory: directory(trainedIn: image), limit: image.limit)[split]
+        guard set.height == image.height, set.width == image.width else {
+            throw LaminarCLIError("--data \(dataName) holds \(set.height)×\(set.width) images but the model was trained on \(image.height)×\(image.width)")
+        }
+        return set
+    }
+}
 
 /// Loads the model of a checkpoint written by `laminar train`, for `evaluate`, `sample` and
 /// `density`. A missing file is a runtime error (exit 1); a checkpoint of another command's

@@ -19,6 +19,16 @@ struct ImageDataOptions: ParsableArguments {
     }
 }
 
+/// One of the two splits of an image set (`--split`, `--images`).
+enum ImageSplit: String, CaseIterable, ExpressibleByArgument {
+    case test, train
+}
+
+extension ImageSplits {
+    /// The images of `split`.
+    subscript(split: ImageSplit) -> ImageDataset { split == .test ? test : train }
+}
+
 /// Which images a classifier was trained on, as its checkpoint records them (`data`, `data_dir`,
 /// `limit`): evaluation reads the same set by default.
 struct ImageDataSource: Equatable {

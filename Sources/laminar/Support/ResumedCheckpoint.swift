@@ -5,7 +5,7 @@ import Laminar
 /// The checkpoint of a run that `classify train --resume` or `latent train --resume` continues:
 /// its metadata, and the check of flags given again against the stored values. Flags left out
 /// are read from the checkpoint; flags given must agree, except those that may change on resume
-/// (iterations or epochs, time budget, learning rate, threads, checkpoint cadence).
+/// (iterations or epochs, threads, and the training-loop flags of ``LoopOptions``).
 struct ResumedCheckpoint {
     let path: String
     let metadata: [String: String]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Laminar
 
 /// Throws a usage error when the directory that would hold `path` does not exist or is not writable.
 func requireWritableParent(of path: String, flag: String) throws {
@@ -60,6 +61,14 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Writes `value` atomically as indented JSON with sorted keys (results files such as
+/// `results.json`, `fit.json`, `score --json`).
+func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(Array(try encoder.encode(value)), to: url)
 }
 
 /// `path` without doubled or trailing slashes (`frames//` → `frames`), for messages.

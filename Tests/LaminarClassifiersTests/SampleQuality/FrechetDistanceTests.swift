@@ -78,7 +78,7 @@ import LaminarNN
         let net = try ImageClassifier<Float>(ClassifierConfiguration(architecture: .resnet, channels: 16, groups: 4), using: &rng)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fd-\(UUID().uuidString)")
         let trainer = try ClassifierTrainer(
-            model: net, options: ClassifierTrainingOptions(epochs: 0.2, batchSize: 64, learningRate: 3e-3, checkpointEvery: 100_000),
+            model: net, options: ClassifierTrainingOptions(epochs: 0.2, loop: LoopSettings(batchSize: 64, learningRate: 3e-3, checkpointEvery: 100_000)),
             data: splits.train.subset(0..<6_400), directory: dir, metadata: ["model": "classifier"])
         try trainer.train()
         func pixels(_ set: ImageDataset, _ n: Int) -> Tensor<Float> {

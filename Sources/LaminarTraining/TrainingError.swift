@@ -21,7 +21,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .diverged(let i, let cause):
             return "training diverged at iteration \(i): \(cause). The last good checkpoint is kept; try a smaller --lr, --clip 1, or --on-divergence restore-and-halve-lr"
         case .nfeBudgetExceeded(let i, let nfe, let budget):
-            return "iteration \(i) needed \(nfe) function evaluations, above --max-nfe \(budget): the dynamics are getting stiff. Try regularization (--kinetic 0.01 --jacobian 0.01), a looser --rtol/--atol, or a larger --max-nfe"
+            return "iteration \(i) needed \(nfe) function evaluations, above --max-nfe \(budget): the dynamics are getting stiff. Try a looser --rtol/--atol, a larger --max-nfe, or for flows regularization (--kinetic 0.01 --jacobian 0.01)"
         case .solverFailed(let i, let m):
             return "the ODE solver failed at iteration \(i): \(m). The last good checkpoint is kept"
         case .resumeMismatch(let s): return "cannot resume: \(s)"

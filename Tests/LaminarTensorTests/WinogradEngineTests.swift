@@ -78,7 +78,7 @@ import _LaminarTestSupport
 
     /// (column budget, threads): one image per chunk, two-image chunks with a remainder, the
     /// whole batch in one chunk on two threads.
-    static let settings = [(1, 1), (2 * 16 * 6 * 16, 1), (1 << 22, 2)]
+    static let settings = [(1, 1), (WinogradEngine.budgetDivisor * 2 * 16 * 6 * 16, 1), (1 << 22, 2)]
 
     /// Forward, input gradient and weight gradient on the Winograd path equal the direct loops
     /// in Double (to rounding of the transforms) and the Double reference within Float rounding.

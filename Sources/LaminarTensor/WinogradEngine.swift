@@ -21,12 +21,31 @@ enum WinogradEngine {
         ((g.height + 1) / 2, (g.width + 1) / 2)
     }
 
+    /// The share of ``ConvEngine/columnBudget`` one chunk's transformed tiles may take: a
+    /// quarter (2¹⁷ scalars by default), so that a chunk's transformed inputs and products
+    /// (≈ 1 MiB together in Float) stay in L2 between the transforms and the GEMMs. Measured
+    /// with `laminar-bench conv` (one thread): against the whole budget, the CNF's 28 × 28,
+    /// 14 × 14 and 7 × 7 passes ran 1.15–1.3× faster, the ODE block's up to 1.15×; an eighth
+    /// was no faster, a sixteenth slower on 28 × 28 maps.
+    static let budgetDivisor = 4
+
     /// Images per chunk: the chunk's transformed tiles of the wider side (`16·max(C, O)·tiles`
-    /// scalars) within ``ConvEngine/columnBudget``, at least one image.
+    /// scalars) within ``ConvEngine/columnBudget`` / ``budgetDivisor``, at least one image.
     static func chunkSize(_ g: ConvGeometry, outputChannels o: Int, images: Int) -> Int {
         let (th, tw) = tiles(g)
         let perImage = WinogradTransform.points * Swift.max(g.channels, o) * th * tw
-        return Swift.max(1, Swift.min(images, ConvEngine.columnBudget / perImage))
+        return Swift.max(1, Swift.min(images, ConvEngine.columnBudget / (budgetDivisor * perImage)))
+    }
+
+    /// Scalars from one transformed point's matrix to the next for matrices of `count` scalars:
+    /// `count` rounded up to an odd number of 64-byte cache lines. A tile's 16 points are
+    /// written (read) together, one per matrix; with an odd number of lines between matrices
+    /// they fall in 16 different L1 sets. Unpadded, 32 channels × 992 tiles (the 7 × 7 maps)
+    /// put the matrices exactly 31 pages apart, every point of a tile in one set: the
+    /// transforms ran several times slower than on the 33-channel side of the same call.
+    static func pointStride<S: TensorScalar>(_ count: Int, _: S.Type) -> Int {
+        let line = Swift.max(1, 64 / MemoryLayout<S>.stride)
+        return (((count + line - 1) / line) | 1) * line
     }
 
     /// `out[i, o] = Σ_c w[o, c] ⋆ x[i, c] + bias[o]` (3 × 3, stride 1, padding 1) for `n` images.
@@ -40,26 +59,18 @@ enum WinogradEngine {
         let u = Workspace<S>(count: points * o * c)
         defer { u.release() }
         for oc in 0..<o * c { WinogradTransform.filter(w + oc * 9, u.pointer + oc, stride: o * c) }
-        let (th, tw) = tiles(g), perImage = th * tw
-        let imageSize = c * g.height * g.width, outputSize = o * g.height * g.width
+        let outputSize = o * g.height * g.width
         _ = RowParallel.map(ConvEngine.imageBlocks(n)) { block in
-            let chunk = chunkSize(g, outputChannels: o, images: block.count)
-            let v = Workspace<S>(count: points * c * chunk * perImage)
-            let m = Workspace<S>(count: points * o * chunk * perImage)
-            let plane = PaddedPlane<S>(g)
-            defer { v.release(); m.release(); plane.release() }
-            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-                let images = Swift.min(chunk, block.upperBound - start), t = images * perImage
-                for j in 0..<images {
-                    transformInput(x + (start + j) * imageSize, channels: c, plane, v.pointer + j * perImage, leadingDimension: t)
-                }
+            let work = TileWorkspace<S>(g, outputChannels: o, images: block.count)
+            defer { work.release() }
+            work.forEachChunk(block, x) { start, images, t in
                 for xi in 0..<points {
                     S.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u.pointer + xi * o * c, lda: c,
-                           b: v.pointer + xi * c * t, ldb: t, beta: 0, c: m.pointer + xi * o * t, ldc: t)
+                           b: work.input(xi), ldb: t, beta: 0, c: work.output(xi), ldc: t)
                 }
                 for j in 0..<images {
-                    transformOutput(m.pointer + j * perImage, leadingDimension: t, channels: o, bias: bias,
-                                    out + (start + j) * outputSize, g)
+                    transformOutput(work.output(0) + j * work.perImage, leadingDimension: t, pointStride: work.outputStride,
+                                    channels: o, bias: bias, out + (start + j) * outputSize, g)
                 }
             }
         }
@@ -97,8 +108,7 @@ enum WinogradEngine {
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
         let c = g.channels, points = WinogradTransform.points, oc = o * c
-        let (th, tw) = tiles(g), perImage = th * tw
-        let imageSize = c * g.height * g.width, outputSize = o * g.height * g.width
+        let outputSize = o * g.height * g.width
         let blocks = ConvEngine.imageBlocks(n)
         // One transformed weight gradient per block, summed into the first.
         let sums = blocks.map { _ in Workspace<S>(count: points * oc) }
@@ -106,21 +116,16 @@ enum WinogradEngine {
         _ = RowParallel.map(blocks) { block in
             let du = sums[blocks.firstIndex(of: block)!].pointer
             fill(du, 0, count: points * oc)
-            let chunk = chunkSize(g, outputChannels: o, images: block.count)
-            let v = Workspace<S>(count: points * c * chunk * perImage)
-            let dm = Workspace<S>(count: points * o * chunk * perImage)
-            let plane = PaddedPlane<S>(g)
-            defer { v.release(); dm.release(); plane.release() }
-            for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-                let images = Swift.min(chunk, block.upperBound - start), t = images * perImage
+            let work = TileWorkspace<S>(g, outputChannels: o, images: block.count)
+            defer { work.release() }
+            work.forEachChunk(block, x) { start, images, t in
                 for j in 0..<images {
-                    transformInput(x + (start + j) * imageSize, channels: c, plane, v.pointer + j * perImage, leadingDimension: t)
-                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, plane, dm.pointer + j * perImage,
-                                            leadingDimension: t)
+                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, work.plane,
+                                            work.output(0) + j * work.perImage, leadingDimension: t, pointStride: work.outputStride)
                 }
                 for xi in 0..<points {
-                    S.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: dm.pointer + xi * o * t, lda: t,
-                           b: v.pointer + xi * c * t, ldb: t, beta: 1, c: du + xi * oc, ldc: c)
+                    S.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: work.output(xi), lda: t,
+                           b: work.input(xi), ldb: t, beta: 1, c: du + xi * oc, ldc: c)
                 }
             }
         }
@@ -129,13 +134,14 @@ enum WinogradEngine {
     }
 
     /// Writes the transformed tiles `Bᵀ d B` of one image's channels: tile `t` of channel `c`,
-    /// point `ξ`, at `v[(ξ·C + c)·ld + t]`.
+    /// point `ξ`, at `v[ξ·pointStride + c·ld + t]`.
     @inline(__always)
     static func transformInput<S: TensorScalar>(
-        _ image: UnsafePointer<S>, channels: Int, _ plane: PaddedPlane<S>, _ v: UnsafeMutablePointer<S>, leadingDimension ld: Int
+        _ image: UnsafePointer<S>, channels: Int, _ plane: PaddedPlane<S>, _ v: UnsafeMutablePointer<S>, leadingDimension ld: Int,
+        pointStride: Int
     ) {
         let (h, w, wp) = (plane.height, plane.width, plane.rowLength)
-        let (th, tw) = (plane.tileRows, plane.tileColumns), pointStride = channels * ld
+        let (th, tw) = (plane.tileRows, plane.tileColumns)
         for c in 0..<channels {
             let source = image + c * h * w
             for y in 0..<h { copyShort(plane.pointer + (y + 1) * wp + 1, from: source + y * w, count: w) }
@@ -149,14 +155,14 @@ enum WinogradEngine {
     }
 
     /// Writes the adjoints `A dy Aᵀ` of one image's 2 × 2 output-gradient tiles (zero beyond the
-    /// border of odd maps): tile `t` of channel `o`, point `ξ`, at `m[(ξ·O + o)·ld + t]`.
+    /// border of odd maps): tile `t` of channel `o`, point `ξ`, at `m[ξ·pointStride + o·ld + t]`.
     @inline(__always)
     static func transformOutputGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, channels: Int, _ plane: PaddedPlane<S>, _ m: UnsafeMutablePointer<S>,
-        leadingDimension ld: Int
+        leadingDimension ld: Int, pointStride: Int
     ) {
         let (h, w, wp) = (plane.height, plane.width, plane.rowLength)
-        let (th, tw) = (plane.tileRows, plane.tileColumns), pointStride = channels * ld
+        let (th, tw) = (plane.tileRows, plane.tileColumns)
         for o in 0..<channels {
             // The plane's interior from (1, 1) holds the map, zero to its right and below.
             let source = dy + o * h * w, origin = plane.pointer + wp + 1
@@ -172,13 +178,13 @@ enum WinogradEngine {
     }
 
     /// Writes one image's output `Aᵀ m A + bias` from its transformed products (tile `t` of
-    /// channel `o`, point `ξ`, at `m[(ξ·O + o)·ld + t]`), dropping pixels beyond odd borders.
+    /// channel `o`, point `ξ`, at `m[ξ·pointStride + o·ld + t]`), dropping pixels beyond odd borders.
     @inline(__always)
     static func transformOutput<S: TensorScalar>(
-        _ m: UnsafePointer<S>, leadingDimension ld: Int, channels: Int, bias: UnsafePointer<S>?,
+        _ m: UnsafePointer<S>, leadingDimension ld: Int, pointStride: Int, channels: Int, bias: UnsafePointer<S>?,
         _ out: UnsafeMutablePointer<S>, _ g: ConvGeometry
     ) {
-        let (h, w) = (g.height, g.width), (th, tw) = tiles(g), pointStride = channels * ld
+        let (h, w) = (g.height, g.width), (th, tw) = tiles(g)
         for o in 0..<channels {
             let b = bias?[o] ?? 0, row = m + o * ld, plane = out + o * h * w
             for ty in 0..<th {
@@ -195,6 +201,58 @@ enum WinogradEngine {
                 }
             }
         }
+    }
+}
+
+/// The pooled workspaces of one block of images: the transformed input tiles of a chunk (`16`
+/// matrices `[C, tiles]`), the transformed products or output gradients (`16` matrices
+/// `[O, tiles]`), matrices ``WinogradEngine/pointStride(_:_:)`` apart, and the padded plane.
+struct TileWorkspace<S: TensorScalar> {
+    /// Images per chunk and tiles per image.
+    let chunk, perImage: Int
+    /// Scalars between consecutive points' matrices of ``input(_:)`` and ``output(_:)``.
+    let inputStride, outputStride: Int
+    let plane: PaddedPlane<S>
+    let channels: Int
+    private let inputs, outputs: Workspace<S>
+
+    init(_ g: ConvGeometry, outputChannels o: Int, images: Int) {
+        let (th, tw) = WinogradEngine.tiles(g)
+        perImage = th * tw
+        chunk = WinogradEngine.chunkSize(g, outputChannels: o, images: images)
+        channels = g.channels
+        inputStride = WinogradEngine.pointStride(g.channels * chunk * perImage, S.self)
+        outputStride = WinogradEngine.pointStride(o * chunk * perImage, S.self)
+        inputs = Workspace(count: WinogradTransform.points * inputStride)
+        outputs = Workspace(count: WinogradTransform.points * outputStride)
+        plane = PaddedPlane(g)
+    }
+
+    /// Point `ξ`'s matrix of transformed input tiles, `[C, tiles]`.
+    func input(_ xi: Int) -> UnsafeMutablePointer<S> { inputs.pointer + xi * inputStride }
+
+    /// Point `ξ`'s matrix of transformed products or output gradients, `[O, tiles]`.
+    func output(_ xi: Int) -> UnsafeMutablePointer<S> { outputs.pointer + xi * outputStride }
+
+    /// Runs `body(start, images, tiles)` for the chunks of `block`, each after transforming its
+    /// images of `x` (`[N, C, H, W]`) into ``input(_:)``.
+    @inline(__always)
+    func forEachChunk(_ block: Range<Int>, _ x: UnsafePointer<S>, _ body: (_ start: Int, _ images: Int, _ tiles: Int) -> Void) {
+        let imageSize = channels * plane.height * plane.width
+        for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
+            let images = Swift.min(chunk, block.upperBound - start), t = images * perImage
+            for j in 0..<images {
+                WinogradEngine.transformInput(x + (start + j) * imageSize, channels: channels, plane, input(0) + j * perImage,
+                                              leadingDimension: t, pointStride: inputStride)
+            }
+            body(start, images, t)
+        }
+    }
+
+    func release() {
+        inputs.release()
+        outputs.release()
+        plane.release()
     }
 }
 

@@ -78,7 +78,7 @@ import _LaminarTestSupport
 
     /// (column budget, threads): one image per chunk, two-image chunks with a remainder, the
     /// whole batch in one chunk on two threads.
-    static let settings = [(1, 1), (2 * 16 * 6 * 16, 1), (1 << 22, 2)]
+    static let settings = [(1, 1), (WinogradEngine.budgetDivisor * 2 * 16 * 6 * 16, 1), (1 << 22, 2)]
 
     /// Forward, input gradient and weight gradient on the Winograd path equal the direct loops
     /// in Double (to rounding of the transforms) and the Double reference within Float rounding.
@@ -118,6 +118,22 @@ import _LaminarTestSupport
                 }
             }
         }
+    }
+
+    /// Transformed points' matrices are an odd number of cache lines apart (at least the matrix),
+    /// so that a tile's 16 points fall in 16 different L1 sets (64 sets of 64 bytes), also for
+    /// matrices a whole number of pages long (32 channels × 992 tiles of a 7 × 7 chunk).
+    @Test(arguments: [1, 15, 16, 17, 32 * 992, 33 * 992, 64 * 504, 1 << 20])
+    func pointStridesSpreadOverCacheSets(_ count: Int) {
+        func check<S: TensorScalar>(_: S.Type) {
+            let stride = WinogradEngine.pointStride(count, S.self), size = MemoryLayout<S>.stride
+            #expect(stride >= count && stride < count + 2 * 64 / size)
+            #expect((stride * size) % 64 == 0 && (stride * size / 64) % 2 == 1)
+            let sets = Set((0..<WinogradTransform.points).map { ($0 * stride * size / 64) % 64 })
+            #expect(sets.count == WinogradTransform.points, "\(S.self) \(count): \(stride)")
+        }
+        check(Float.self)
+        check(Double.self)
     }
 
     /// The automatic choice: Winograd for 3 × 3 stride 1 padding 1 with enough channels on both

@@ -225,7 +225,10 @@ func classifyCase(_ s: BenchSettings) throws -> [Measurement] {
     let x = Tensor<Float>.randomUniform([batch, 1, 28, 28], low: 0, high: 1, using: &rng)
     let labels = (0..<batch).map { $0 % 10 }
     var out: [Measurement] = []
-    for architecture in [ClassifierArchitecture.odenet, .rknet, .resnet] {
+    // LAMINAR_BENCH_CLASSIFIERS=resnet (comma-separated) measures a subset, e.g. under perf.
+    let chosen = ProcessInfo.processInfo.environment["LAMINAR_BENCH_CLASSIFIERS"]?.split(separator: ",").map(String.init)
+    for architecture in [ClassifierArchitecture.odenet, .rknet, .resnet]
+    where chosen?.contains(architecture.rawValue) ?? true {
         let config = ClassifierConfiguration(architecture: architecture, channels: channels, solve: SolveSettings(rtol: 1e-3, atol: 1e-3, gradient: .adjoint), rkSteps: 4)
         let net = try ImageClassifier<Float>(config, using: &rng)
         let adam = Adam(parameters: net.parameters, learningRate: 1e-3)

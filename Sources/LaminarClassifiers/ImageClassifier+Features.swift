@@ -11,7 +11,7 @@ extension ImageClassifier {
         }
         return try withoutGradient {
             let (h, _, _) = try featureBlock(stem(Variable(x)), options: nil)
-            return relu(headNorm(h)).mean(axes: [2, 3]).value
+            return headNorm(h, then: .relu).mean(axes: [2, 3]).value
         }
     }
 }

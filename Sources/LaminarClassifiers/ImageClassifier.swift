@@ -134,8 +134,8 @@ public final class ConvODEFunction<Scalar: TensorScalar>: Dynamics {
     /// `[f(t, h)]` for the feature maps `y[0]` ([n, c, H, W]) at time `t` (rank 0).
     public func callAsFunction(_ t: Variable<Scalar>, _ y: [Variable<Scalar>]) -> [Variable<Scalar>] {
         evaluations += 1
-        var h = activation(norm1(y[0]))
-        h = activation(norm2(conv1(t: t, x: h)))
+        var h = norm1(y[0], then: activation)
+        h = norm2(conv1(t: t, x: h), then: activation)
         return [norm3(conv2(t: t, x: h))]
     }
 }
@@ -158,7 +158,7 @@ final class ResidualBlock<Scalar: TensorScalar> {
     }
 
     func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
-        x + conv2(relu(norm2(conv1(relu(norm1(x))))))
+        x + conv2(norm2(conv1(norm1(x, then: .relu)), then: .relu))
     }
 }
 
@@ -251,7 +251,7 @@ public final class ImageClassifier<Scalar: TensorScalar> {
                 expected: "[n, \(configuration.inputChannels), H, W] with H, W ≥ 8", found: x.shape)
         }
         let (h, nfe, backward) = try featureBlock(stem(x), options: options)
-        let pooled = relu(headNorm(h)).mean(axes: [2, 3])
+        let pooled = headNorm(h, then: .relu).mean(axes: [2, 3])
         return Output(logits: head(pooled), nfe: nfe, backward: backward)
     }
 

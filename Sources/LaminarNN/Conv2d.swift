@@ -94,27 +94,42 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
 
     /// x [N, C, H, W] → same shape.
     public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
+        callAsFunction(x, then: .identity)
+    }
+
+    /// `activation(GroupNorm(x))`, x [N, C, H, W] → same shape; a ReLU is applied inside the
+    /// normalisation's kernels (forward and backward), other activations after it.
+    public func callAsFunction(_ x: Variable<Scalar>, then activation: Activation) -> Variable<Scalar> {
         precondition(x.rank == 4 && x.shape[1] == channels, "GroupNorm: input \(x.shape) needs \(channels) channels")
-        return groupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon)
+        return groupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon, activation: activation)
     }
 }
 
-/// Group normalisation of `x` ([N, C, …]) with per-channel `weight` γ and `bias` β ([C]) as one
-/// differentiable operation: forward and first-order backward are fused kernels; a backward pass
-/// that records (`createGraph`) differentiates ``composedGroupNorm(_:weight:bias:groups:epsilon:)``
-/// instead, so second-order gradients are exact.
+/// Group normalisation of `x` ([N, C, …]) with per-channel `weight` γ and `bias` β ([C]),
+/// followed by `activation`, as one differentiable operation: forward and first-order backward
+/// are fused kernels (a ReLU included: `max(γ·x̂ + β, 0)` is written in the normalisation's pass,
+/// and its derivative, recomputed from `x̂`, masks the gradient inside the backward kernel; any other activation is
+/// applied as its own operation); a backward pass that records (`createGraph`) differentiates
+/// ``composedGroupNorm(_:weight:bias:groups:epsilon:)`` (and the activation) instead, so
+/// second-order gradients are exact.
 public func groupNorm<Scalar>(
-    _ x: Variable<Scalar>, weight: Variable<Scalar>, bias: Variable<Scalar>, groups: Int, epsilon: Double
+    _ x: Variable<Scalar>, weight: Variable<Scalar>, bias: Variable<Scalar>, groups: Int, epsilon: Double,
+    activation: Activation = .identity
 ) -> Variable<Scalar> {
+    guard activation == .identity || activation == .relu else {
+        return activation(groupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon))
+    }
+    let rectify = activation == .relu
     let (value, normalized, reciprocalStd) = Tensor.groupNorm(
-        x.value, weight: weight.value, bias: bias.value, groups: groups, epsilon: epsilon)
-    return Variable.customOperation("groupNorm", value: value, inputs: [x, weight, bias]) { g, _, _ in
+        x.value, weight: weight.value, bias: bias.value, groups: groups, epsilon: epsilon, rectify: rectify)
+    return Variable.customOperation(rectify ? "groupNormReLU" : "groupNorm", value: value, inputs: [x, weight, bias]) { g, _, _ in
         if GradientMode.isRecording {
-            let reference = composedGroupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon)
+            let reference = activation(composedGroupNorm(x, weight: weight, bias: bias, groups: groups, epsilon: epsilon))
             return gradients(of: [reference], wrt: [x, weight, bias], seeds: [g], createGraph: true)
         }
         let (dx, dgamma, dbeta) = Tensor.groupNormBackward(
-            g.value, normalized: normalized, reciprocalStd: reciprocalStd, weight: weight.value, groups: groups)
+            g.value, normalized: normalized, reciprocalStd: reciprocalStd, weight: weight.value, groups: groups,
+            rectifiedBias: rectify ? bias.value : nil)
         return [Variable(dx), Variable(dgamma), Variable(dbeta)]
     }
 }

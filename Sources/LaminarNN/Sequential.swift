@@ -6,6 +6,10 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     public struct Step {
         let parameters: [(String, Variable<Scalar>)]
         let apply: (Variable<Scalar>) -> Variable<Scalar>
+        /// Set for group normalisation steps, which absorb a following activation step.
+        var normalization: GroupNorm<Scalar>?
+        /// Set for activation steps.
+        var activation: Activation?
 
         /// A linear layer.
         public static func linear(_ layer: Linear<Scalar>) -> Step {
@@ -19,12 +23,12 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
 
         /// A group normalisation layer.
         public static func groupNorm(_ layer: GroupNorm<Scalar>) -> Step {
-            Step(parameters: layer.namedParameters, apply: { layer($0) })
+            Step(parameters: layer.namedParameters, apply: { layer($0) }, normalization: layer)
         }
 
         /// An activation.
         public static func activation(_ a: Activation) -> Step {
-            Step(parameters: [], apply: { a($0) })
+            Step(parameters: [], apply: { a($0) }, activation: a)
         }
     }
 
@@ -39,8 +43,20 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         steps.enumerated().flatMap { i, step in prefixed("\(i)", step.parameters) }
     }
 
-    /// Applies the steps in order to `x`; shapes are whatever the steps take and return.
+    /// Applies the steps in order to `x`; shapes are whatever the steps take and return. A group
+    /// normalisation followed by an activation runs as one fused operation
+    /// (``GroupNorm/callAsFunction(_:then:)``).
     public func callAsFunction(_ x: Variable<Scalar>) -> Variable<Scalar> {
-        steps.reduce(x) { h, step in step.apply(h) }
+        var h = x, i = 0
+        while i < steps.count {
+            if let norm = steps[i].normalization, i + 1 < steps.count, let activation = steps[i + 1].activation {
+                h = norm(h, then: activation)
+                i += 2
+            } else {
+                h = steps[i].apply(h)
+                i += 1
+            }
+        }
+        return h
     }
 }

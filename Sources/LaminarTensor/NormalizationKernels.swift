@@ -32,11 +32,12 @@ public struct GroupNormGeometry: Sendable, Equatable {
 /// Batches smaller than this many elements are normalised on the calling thread.
 let groupNormParallelElements = 1 << 15
 
-/// ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` on blocks of samples, one per configured
-/// thread (samples are independent).
+/// ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:rectify:)`` on blocks of samples, one per
+/// configured thread (samples are independent).
 func groupNormForwardLoop<S: TensorScalar>(
     _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
-    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
+    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double,
+    rectify: Bool
 ) {
     let sample = g.channels * g.spatial
     let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
@@ -44,16 +45,17 @@ func groupNormForwardLoop<S: TensorScalar>(
         var part = g
         part.batch = b.count
         let o = b.lowerBound * sample
-        groupNormForwardSerial(x + o, gamma, beta, y + o, xhat + o, rstd + b.lowerBound * g.groups, part, epsilon: epsilon)
+        groupNormForwardSerial(
+            x + o, gamma, beta, y + o, xhat + o, rstd + b.lowerBound * g.groups, part, epsilon: epsilon, rectify: rectify)
     }
 }
 
-/// ``groupNormBackwardSerial(_:_:_:_:_:_:_:_:)`` on blocks of samples, one per configured
-/// thread; the blocks' `dγ`, `dβ` are summed.
+/// ``groupNormBackwardSerial(_:_:_:_:_:_:_:_:rectifiedBias:)`` on blocks of samples, one per
+/// configured thread; the blocks' `dγ`, `dβ` are summed.
 func groupNormBackwardLoop<S: TensorScalar>(
     _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
     _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
-    _ g: GroupNormGeometry
+    _ g: GroupNormGeometry, rectifiedBias: UnsafePointer<S>?
 ) {
     let sample = g.channels * g.spatial
     let blocks = g.batch * sample < groupNormParallelElements ? [0..<g.batch] : ConvEngine.imageBlocks(g.batch)
@@ -65,7 +67,9 @@ func groupNormBackwardLoop<S: TensorScalar>(
         var part = g
         part.batch = b.count
         let o = b.lowerBound * sample
-        groupNormBackwardSerial(dy + o, xhat + o, rstd + b.lowerBound * g.groups, gamma, dx + o, dg, db, part)
+        groupNormBackwardSerial(
+            dy + o, xhat + o, rstd + b.lowerBound * g.groups, gamma, dx + o, dg, db, part,
+            rectifiedBias: rectifiedBias)
     }
     for partial in partials {
         for c in 0..<g.channels {
@@ -76,10 +80,12 @@ func groupNormBackwardLoop<S: TensorScalar>(
 }
 
 /// `x̂ = (x − μ_g)·r_g` with `r_g = 1/√(σ²_g + ε)` per sample and group, and
-/// `y = γ_c·x̂ + β_c`; writes `y`, `x̂` and `r` ([N·G]).
+/// `y = γ_c·x̂ + β_c`, or `y = max(γ_c·x̂ + β_c, 0)` with `rectify` (the ReLU that follows the
+/// normalisation in the classifiers, without a pass of its own); writes `y`, `x̂` and `r` ([N·G]).
 func groupNormForwardSerial<S: TensorScalar>(
     _ x: UnsafePointer<S>, _ gamma: UnsafePointer<S>, _ beta: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
-    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double
+    _ xhat: UnsafeMutablePointer<S>, _ rstd: UnsafeMutablePointer<S>, _ g: GroupNormGeometry, epsilon: Double,
+    rectify: Bool
 ) {
     let m = g.groupSize
     for block in 0..<(g.batch * g.groups) {
@@ -93,22 +99,32 @@ func groupNormForwardSerial<S: TensorScalar>(
         for c in 0..<g.channelsPerGroup {
             let gc = gamma[firstChannel + c], bc = beta[firstChannel + c]
             let start = base + c * g.spatial
-            for i in start..<(start + g.spatial) {
-                let h = (x[i] - shift) * scale
-                xhat[i] = h
-                y[i] = h * gc + bc
+            if rectify {
+                for i in start..<(start + g.spatial) {
+                    let h = (x[i] - shift) * scale
+                    xhat[i] = h
+                    y[i] = Swift.max(h * gc + bc, 0)
+                }
+            } else {
+                for i in start..<(start + g.spatial) {
+                    let h = (x[i] - shift) * scale
+                    xhat[i] = h
+                    y[i] = h * gc + bc
+                }
             }
         }
     }
 }
 
-/// The vector–Jacobian product of ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:)`` for the
-/// upstream gradient `dy`: `dβ_c = Σ dy`, `dγ_c = Σ dy·x̂` (over samples and positions) and
-/// `dx = r·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂))`. `dgamma` and `dbeta` are overwritten.
+/// The vector–Jacobian product of ``groupNormForwardSerial(_:_:_:_:_:_:_:epsilon:rectify:)`` for
+/// the upstream gradient `dy`: `dβ_c = Σ dy`, `dγ_c = Σ dy·x̂` (over samples and positions) and
+/// `dx = r·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂))`. After a rectified forward pass,
+/// `rectifiedBias` is its β: `dy` then counts only where `γ·x̂ + β > 0`, the ReLU's derivative,
+/// recomputed from `x̂` (no read of the output). `dgamma` and `dbeta` are overwritten.
 func groupNormBackwardSerial<S: TensorScalar>(
     _ dy: UnsafePointer<S>, _ xhat: UnsafePointer<S>, _ rstd: UnsafePointer<S>, _ gamma: UnsafePointer<S>,
     _ dx: UnsafeMutablePointer<S>, _ dgamma: UnsafeMutablePointer<S>, _ dbeta: UnsafeMutablePointer<S>,
-    _ g: GroupNormGeometry
+    _ g: GroupNormGeometry, rectifiedBias beta: UnsafePointer<S>?
 ) {
     let m = g.groupSize
     for c in 0..<g.channels {
@@ -122,7 +138,8 @@ func groupNormBackwardSerial<S: TensorScalar>(
         for c in 0..<g.channelsPerGroup {
             let gc = Double(gamma[firstChannel + c])
             let start = base + c * g.spatial
-            let (sumDy, sumDyXhat) = sumAndInnerProduct(dy + start, xhat + start, count: g.spatial)
+            let rectifier = beta.map { (gamma[firstChannel + c], $0[firstChannel + c]) }
+            let (sumDy, sumDyXhat) = sumAndInnerProduct(dy + start, xhat + start, count: g.spatial, rectifier: rectifier)
             dbeta[firstChannel + c] += S(sumDy)
             dgamma[firstChannel + c] += S(sumDyXhat)
             meanScaled += gc * sumDy
@@ -134,17 +151,27 @@ func groupNormBackwardSerial<S: TensorScalar>(
         for c in 0..<g.channelsPerGroup {
             let gc = gamma[firstChannel + c]
             let start = base + c * g.spatial
-            for i in start..<(start + g.spatial) {
-                dx[i] = r * (dy[i] * gc - a - xhat[i] * b)
+            if let beta {
+                let bc = beta[firstChannel + c]
+                for i in start..<(start + g.spatial) {
+                    let d = xhat[i] * gc + bc > 0 ? dy[i] : 0
+                    dx[i] = r * (d * gc - a - xhat[i] * b)
+                }
+            } else {
+                for i in start..<(start + g.spatial) {
+                    dx[i] = r * (dy[i] * gc - a - xhat[i] * b)
+                }
             }
         }
     }
 }
 
 /// `Σ x[i]` in Double with four independent partial sums (a single running sum is one
-/// dependent addition per element; four let the additions overlap).
+/// dependent addition per element; four let the additions overlap); Float data takes
+/// ``sumInDouble(_:count:)-(UnsafePointer<Float>,_)``.
 @inline(__always)
 func sumInDouble<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
+    if S.self == Float.self { return sumInDouble(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count: count) }
     var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
     var i = 0
     while i + 4 <= count {
@@ -155,9 +182,12 @@ func sumInDouble<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
     return (s0 + s1) + (s2 + s3)
 }
 
-/// `Σ (x[i] − mean)²` in Double, four partial sums.
+/// `Σ (x[i] − mean)²` in Double, four partial sums (Float data: 16 lanes).
 @inline(__always)
 func sumOfSquaredDeviations<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, from mean: Double) -> Double {
+    if S.self == Float.self {
+        return sumOfSquaredDeviations(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count: count, from: mean)
+    }
     var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
     var i = 0
     while i + 4 <= count {
@@ -174,20 +204,28 @@ func sumOfSquaredDeviations<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, 
     return (s0 + s1) + (s2 + s3)
 }
 
-/// `(Σ a[i], Σ a[i]·b[i])` in Double, four partial sums each.
+/// `(Σ a[i], Σ a[i]·b[i])` in Double, four partial sums each (Float data: 16 lanes); with a
+/// `rectifier` (γ, β), over the entries with `γ·b[i] + β > 0` only.
 @inline(__always)
-func sumAndInnerProduct<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, count: Int) -> (Double, Double) {
+func sumAndInnerProduct<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, count: Int, rectifier: (S, S)? = nil
+) -> (Double, Double) {
+    if S.self == Float.self {
+        let float = { (p: UnsafePointer<S>) in UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+        return sumAndInnerProduct(float(a), float(b), count: count, rectifier: rectifier.map { (Float($0.0), Float($0.1)) })
+    }
     var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
     var (p0, p1, p2, p3) = (0.0, 0.0, 0.0, 0.0)
+    @inline(__always) func at(_ i: Int) -> Double { rectifier.map { b[i] * $0.0 + $0.1 > 0 } ?? true ? Double(a[i]) : 0 }
     var i = 0
     while i + 4 <= count {
-        let a0 = Double(a[i]), a1 = Double(a[i + 1]), a2 = Double(a[i + 2]), a3 = Double(a[i + 3])
+        let a0 = at(i), a1 = at(i + 1), a2 = at(i + 2), a3 = at(i + 3)
         s0 += a0; s1 += a1; s2 += a2; s3 += a3
         p0 += a0 * Double(b[i]); p1 += a1 * Double(b[i + 1]); p2 += a2 * Double(b[i + 2]); p3 += a3 * Double(b[i + 3])
         i += 4
     }
     while i < count {
-        let d = Double(a[i])
+        let d = at(i)
         s0 += d
         p0 += d * Double(b[i])
         i += 1
@@ -195,15 +233,101 @@ func sumAndInnerProduct<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePoint
     return ((s0 + s1) + (s2 + s3), (p0 + p1) + (p2 + p3))
 }
 
+// Float statistics in Double, 16 elements per iteration: each SIMD4<Float> load widens into a
+// SIMD4<Double> (vcvtps2pd) feeding one of four independent accumulators. (SIMD8/SIMD16 forms of
+// the same loops came out of LLVM with lane shuffles and ran 2–3× slower.)
+
+/// Four Floats at `p`, widened to Double.
+@inline(__always)
+private func widened(_ p: UnsafePointer<Float>) -> SIMD4<Double> {
+    SIMD4<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self))
+}
+
+/// Four Floats at `p`, zero where `γ·b + β` (b the four Floats at `b`) is not positive,
+/// widened to Double.
+@inline(__always)
+private func widened(_ p: UnsafePointer<Float>, rectifiedBy b: UnsafePointer<Float>, _ gamma: Float, _ beta: Float) -> SIMD4<Double> {
+    var v = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    let pre = UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self) * gamma + beta
+    v.replace(with: 0, where: pre .<= 0)
+    return SIMD4<Double>(v)
+}
+
+/// ``sumInDouble(_:count:)`` for Float data.
+@inline(__always)
+func sumInDouble(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var (s0, s1, s2, s3) = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+    var i = 0
+    while i + 16 <= count {
+        s0 += widened(x + i); s1 += widened(x + i + 4); s2 += widened(x + i + 8); s3 += widened(x + i + 12)
+        i += 16
+    }
+    var s = ((s0 + s1) + (s2 + s3)).sum()
+    while i < count { s += Double(x[i]); i += 1 }
+    return s
+}
+
+/// ``sumOfSquaredDeviations(_:count:from:)`` for Float data.
+@inline(__always)
+func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, from mean: Double) -> Double {
+    var (s0, s1, s2, s3) = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+    let m = SIMD4<Double>(repeating: mean)
+    var i = 0
+    while i + 16 <= count {
+        let d0 = widened(x + i) - m, d1 = widened(x + i + 4) - m, d2 = widened(x + i + 8) - m, d3 = widened(x + i + 12) - m
+        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+        i += 16
+    }
+    var s = ((s0 + s1) + (s2 + s3)).sum()
+    while i < count {
+        let d = Double(x[i]) - mean
+        s += d * d
+        i += 1
+    }
+    return s
+}
+
+/// ``sumAndInnerProduct(_:_:count:rectifier:)`` for Float data.
+@inline(__always)
+func sumAndInnerProduct(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, rectifier: (Float, Float)?
+) -> (Double, Double) {
+    var (s0, s1, s2, s3) = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+    var (p0, p1, p2, p3) = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+    var i = 0
+    while i + 16 <= count {
+        let a0, a1, a2, a3: SIMD4<Double>
+        if let (g, beta) = rectifier {
+            a0 = widened(a + i, rectifiedBy: b + i, g, beta); a1 = widened(a + i + 4, rectifiedBy: b + i + 4, g, beta)
+            a2 = widened(a + i + 8, rectifiedBy: b + i + 8, g, beta); a3 = widened(a + i + 12, rectifiedBy: b + i + 12, g, beta)
+        } else {
+            a0 = widened(a + i); a1 = widened(a + i + 4); a2 = widened(a + i + 8); a3 = widened(a + i + 12)
+        }
+        s0 += a0; s1 += a1; s2 += a2; s3 += a3
+        p0 += a0 * widened(b + i); p1 += a1 * widened(b + i + 4); p2 += a2 * widened(b + i + 8); p3 += a3 * widened(b + i + 12)
+        i += 16
+    }
+    var (s, p) = (((s0 + s1) + (s2 + s3)).sum(), ((p0 + p1) + (p2 + p3)).sum())
+    while i < count {
+        let d = rectifier.map { b[i] * $0.0 + $0.1 > 0 } ?? true ? Double(a[i]) : 0
+        s += d
+        p += d * Double(b[i])
+        i += 1
+    }
+    return (s, p)
+}
+
 extension Tensor {
     /// Group normalisation of `x` ([N, C, …], contiguous) with per-channel `weight` γ and `bias`
     /// β ([C]): returns the output, the normalised input `x̂` (same shape) and the reciprocal
-    /// standard deviations ([N, G]) that ``groupNormBackward(_:normalized:reciprocalStd:weight:groups:)``
-    /// needs.
+    /// standard deviations ([N, G]) that
+    /// ``groupNormBackward(_:normalized:reciprocalStd:weight:groups:rectifiedBias:)`` needs.
+    /// With `rectify` the output is `max(γ·x̂ + β, 0)`: group normalisation followed by a ReLU
+    /// in the same pass.
     ///
     /// - Complexity: two passes over `x` and one write of each output, O(N·C·S).
     public static func groupNorm(
-        _ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, epsilon: Double
+        _ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, epsilon: Double, rectify: Bool = false
     ) -> (output: Tensor, normalized: Tensor, reciprocalStd: Tensor) {
         let geometry = GroupNormGeometry(
             batch: x.shape[0], channels: x.shape[1], spatial: x.count / Swift.max(x.shape[0] * x.shape[1], 1), groups: groups)
@@ -218,7 +342,7 @@ extension Tensor {
                             rstd.withUnsafeMutableBufferPointer { r in
                                 Scalar.groupNormForward(
                                     xp.baseAddress!, w.baseAddress!, b.baseAddress!, y.baseAddress!, h.baseAddress!,
-                                    r.baseAddress!, geometry, epsilon: epsilon)
+                                    r.baseAddress!, geometry, epsilon: epsilon, rectify: rectify)
                             }
                         }
                     }
@@ -228,19 +352,26 @@ extension Tensor {
         return (output, xhat, rstd)
     }
 
-    /// The gradients of ``groupNorm(_:weight:bias:groups:epsilon:)`` for the upstream gradient
-    /// `dy`: `(dx, dγ, dβ)`.
+    /// The gradients of ``groupNorm(_:weight:bias:groups:epsilon:rectify:)`` for the upstream
+    /// gradient `dy`: `(dx, dγ, dβ)`. For a rectified forward pass, `rectifiedBias` is its β:
+    /// `dy` counts only where `γ·x̂ + β > 0` (the ReLU's derivative, in the same pass).
     ///
     /// - Complexity: two passes over `dy` and `x̂`, O(N·C·S).
     public static func groupNormBackward(
-        _ dy: Tensor, normalized xhat: Tensor, reciprocalStd rstd: Tensor, weight: Tensor, groups: Int
+        _ dy: Tensor, normalized xhat: Tensor, reciprocalStd rstd: Tensor, weight: Tensor, groups: Int,
+        rectifiedBias: Tensor? = nil
     ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let geometry = GroupNormGeometry(
             batch: dy.shape[0], channels: dy.shape[1], spatial: dy.count / Swift.max(dy.shape[0] * dy.shape[1], 1), groups: groups)
         var dgamma = Tensor(shape: [geometry.channels], unsafeUninitialized: { _ in })
         var dbeta = Tensor(shape: [geometry.channels], unsafeUninitialized: { _ in })
+        precondition(rectifiedBias.map { $0.count == geometry.channels } ?? true, "groupNormBackward: β needs \(geometry.channels) entries")
+        func withBias<R>(_ body: (UnsafePointer<Scalar>?) -> R) -> R {
+            guard let rectifiedBias else { return body(nil) }
+            return rectifiedBias.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
         let dx = Tensor(shape: dy.shape, unsafeUninitialized: { out in
-            dy.withUnsafeBufferPointer { d in
+            withBias { beta in dy.withUnsafeBufferPointer { d in
                 xhat.withUnsafeBufferPointer { h in
                     rstd.withUnsafeBufferPointer { r in
                         weight.withUnsafeBufferPointer { w in
@@ -248,13 +379,13 @@ extension Tensor {
                                 dbeta.withUnsafeMutableBufferPointer { db in
                                     Scalar.groupNormBackward(
                                         d.baseAddress!, h.baseAddress!, r.baseAddress!, w.baseAddress!, out.baseAddress!,
-                                        dg.baseAddress!, db.baseAddress!, geometry)
+                                        dg.baseAddress!, db.baseAddress!, geometry, rectifiedBias: beta)
                                 }
                             }
                         }
                     }
                 }
-            }
+            } }
         })
         return (dx, dgamma, dbeta)
     }

@@ -73,17 +73,20 @@ where Self.RawSignificand: FixedWidthInteger {
         _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int, accumulate: Bool)
 
     /// Group normalisation forward over contiguous `[N, C, S]` data (see ``GroupNormGeometry``):
-    /// `y = γ·x̂ + β`, also writing `x̂` and the reciprocal standard deviations ([N·G]).
+    /// `y = γ·x̂ + β` (`max(γ·x̂ + β, 0)` with `rectify`), also writing `x̂` and the reciprocal
+    /// standard deviations ([N·G]).
     static func groupNormForward(
         _ x: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>,
-        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double)
+        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double,
+        rectify: Bool)
 
-    /// The vector–Jacobian product of ``groupNormForward(_:_:_:_:_:_:_:epsilon:)``: `dx`, `dγ`, `dβ`
-    /// (the last two overwritten).
+    /// The vector–Jacobian product of ``groupNormForward(_:_:_:_:_:_:_:epsilon:rectify:)``: `dx`,
+    /// `dγ`, `dβ` (the last two overwritten); `rectifiedBias` is the forward's β when it was
+    /// rectified, nil otherwise.
     static func groupNormBackward(
         _ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>,
         _ dx: UnsafeMutablePointer<Self>, _ dgamma: UnsafeMutablePointer<Self>, _ dbeta: UnsafeMutablePointer<Self>,
-        _ geometry: GroupNormGeometry)
+        _ geometry: GroupNormGeometry, rectifiedBias: UnsafePointer<Self>?)
 }
 
 // The operations whose loops are the same for every scalar type: one generic kernel each, called
@@ -159,9 +162,10 @@ extension TensorScalar {
     /// samples on several threads from 2¹⁵ elements up.
     public static func groupNormForward(
         _ x: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>,
-        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double
+        _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>, _ geometry: GroupNormGeometry, epsilon: Double,
+        rectify: Bool
     ) {
-        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon)
+        groupNormForwardLoop(x, gamma, beta, y, xhat, rstd, geometry, epsilon: epsilon, rectify: rectify)
     }
 
     /// The generic kernel, specialised for the scalar type: blocks of samples on several threads
@@ -169,9 +173,9 @@ extension TensorScalar {
     public static func groupNormBackward(
         _ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>,
         _ dx: UnsafeMutablePointer<Self>, _ dgamma: UnsafeMutablePointer<Self>, _ dbeta: UnsafeMutablePointer<Self>,
-        _ geometry: GroupNormGeometry
+        _ geometry: GroupNormGeometry, rectifiedBias: UnsafePointer<Self>?
     ) {
-        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry)
+        groupNormBackwardLoop(dy, xhat, rstd, gamma, dx, dgamma, dbeta, geometry, rectifiedBias: rectifiedBias)
     }
 }
 

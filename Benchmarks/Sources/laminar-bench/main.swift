@@ -3,7 +3,7 @@ import Laminar
 
 // laminar-bench [case …] [--threads N] [--smoke] [--out DIR] [--weights FILE]
 // Cases: blas, autodiff, solver, cnf-toy, memory, classify, images, hollow, flow-matching,
-// ot-coupling, sde, conv; and, under mpirun only (not in the default list), allreduce.
+// ot-coupling, sde, conv, groupnorm; and, under mpirun only (not in the default list), allreduce.
 var arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -17,7 +17,7 @@ let threads = Int(option("--threads") ?? "1") ?? 1
 let outDirectory = option("--out") ?? "Benchmarks/results"
 let weights = option("--weights")
 let memoryChild = option("--memory-child")
-let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "hollow", "flow-matching", "ot-coupling", "sde", "conv"]
+let all = ["blas", "autodiff", "solver", "cnf-toy", "memory", "classify", "images", "hollow", "flow-matching", "ot-coupling", "sde", "conv", "groupnorm"]
 let cases = arguments.isEmpty ? all : arguments
 if Harness.isDebug {
     FileHandle.standardError.write(Data("laminar-bench: debug build — numbers are meaningless; build with -c release\n".utf8))
@@ -49,6 +49,7 @@ for name in cases {
     case "allreduce": measurements = try allReduceCase(settings)
     case "ot-coupling": measurements = try otCouplingCase(settings)
     case "conv": measurements = try convCase(settings)
+    case "groupnorm": measurements = try groupNormCase(settings)
     case "memory":
         var collected: [Measurement] = []
         for gradient in ["adjoint", "backprop", "checkpointed"] {

@@ -42,9 +42,19 @@ public func softplus<S>(_ x: Variable<S>) -> Variable<S> {
     Variable.record("softplus", x.value.map(.softplus), [x]) { g, _, _ in [g * sigmoid(x)] }
 }
 
-/// `max(x, 0)`; the derivative is the step function (second derivative zero almost everywhere).
+/// `max(x, 0)`; the derivative is the step function (second derivative zero almost everywhere),
+/// applied by the fused ``reluBackward(_:output:)``.
 public func relu<S>(_ x: Variable<S>) -> Variable<S> {
-    Variable.record("relu", x.value.map(.relu), [x]) { g, _, _ in [g * Variable(x.value.map(.step))] }
+    Variable.record("relu", x.value.map(.relu), [x]) { g, y, _ in [reluBackward(g, output: y)] }
+}
+
+/// `g` where `y > 0`, else 0, in one pass (ReLU's vector–Jacobian product at output `y`; `y > 0`
+/// exactly where the input is); differentiable: `∂/∂g` is the same mask, `∂/∂y` zero almost
+/// everywhere.
+public func reluBackward<S>(_ g: Variable<S>, output y: Variable<S>) -> Variable<S> {
+    Variable.record("reluBackward", g.value.combined(with: y.value, .reluBackward), [g, y]) { gg, _, needs in
+        [needs[0] ? Variable.unbroadcast(reluBackward(gg, output: y), to: g.shape) : nil, nil]
+    }
 }
 
 /// Exponential linear unit: `x` for `x > 0`, `eˣ − 1` otherwise (α = 1).

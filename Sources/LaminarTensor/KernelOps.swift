@@ -26,6 +26,8 @@ public enum BinaryOp: Sendable, Hashable {
     case add, subtract, multiply, divide, maximum, minimum
     /// `a · (1 − b²)`: the derivative of tanh at output `b` applied to `a`, in one pass.
     case tanhBackward
+    /// `a` where `b > 0`, else 0: the derivative of ReLU at output `b` applied to `a`, in one pass.
+    case reluBackward
 }
 
 /// Reductions.

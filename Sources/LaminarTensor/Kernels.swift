@@ -108,6 +108,7 @@ func applyBinary<S: TensorScalar>(
     case .maximum: binaryLoop(plan, a, b, out) { Swift.max($0, $1) }
     case .minimum: binaryLoop(plan, a, b, out) { Swift.min($0, $1) }
     case .tanhBackward: binaryLoop(plan, a, b, out) { $0 * (1 - $1 * $1) }
+    case .reluBackward: binaryLoop(plan, a, b, out) { $1 > 0 ? $0 : 0 }
     }
 }
 

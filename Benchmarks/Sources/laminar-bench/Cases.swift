@@ -289,7 +289,9 @@ func imagesCase(_ s: BenchSettings) throws -> [Measurement] {
     let (repeats, warmup) = s.smoke ? (1, 0) : (3, 1)
     let batches = (1...(repeats + warmup)).map { images.batchWithLogDeterminant(iteration: $0, size: batch, seed: 1) }
     var out: [Measurement] = []
-    for (name, spec) in specs {
+    // LAMINAR_BENCH_IMAGES="Real NVP" (comma-separated model names) measures a subset.
+    let chosen = ProcessInfo.processInfo.environment["LAMINAR_BENCH_IMAGES"]?.split(separator: ",").map(String.init)
+    for (name, spec) in specs where chosen?.contains(name) ?? true {
         var rng = RandomGenerator(seed: 1)
         let flow: AnyFlow<Float> = try spec.build(using: &rng)
         let adam = Adam(parameters: flow.parameters, learningRate: 1e-3)

@@ -120,7 +120,19 @@ func reduceLoop<S: TensorScalar>(
         let px = x + o0, po = out + o1
         if s1 == 0 {
             var acc = po[0]
-            if s0 == 1 {
+            if s0 == 1 && n >= 16 {
+                // Eight independent chains (one chain is one dependent addition per element):
+                // the convolutions' bias gradients sum runs of H·W contiguous values.
+                var c0 = px[0], c1 = px[1], c2 = px[2], c3 = px[3], c4 = px[4], c5 = px[5], c6 = px[6], c7 = px[7]
+                var i = 8
+                while i + 8 <= n {
+                    c0 = f(c0, px[i]); c1 = f(c1, px[i + 1]); c2 = f(c2, px[i + 2]); c3 = f(c3, px[i + 3])
+                    c4 = f(c4, px[i + 4]); c5 = f(c5, px[i + 5]); c6 = f(c6, px[i + 6]); c7 = f(c7, px[i + 7])
+                    i += 8
+                }
+                while i < n { c0 = f(c0, px[i]); i += 1 }
+                acc = f(acc, f(f(f(c0, c1), f(c2, c3)), f(f(c4, c5), f(c6, c7))))
+            } else if s0 == 1 {
                 for i in 0..<n { acc = f(acc, px[i]) }
             } else {
                 for i in 0..<n { acc = f(acc, px[i * s0]) }

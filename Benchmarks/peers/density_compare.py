@@ -10,12 +10,14 @@ seconds per function evaluation (step ÷ (forward + backward NFE)) and its ratio
 solves take different NFE from different random initialisations, so the step ratio alone
 mixes solver luck with engine speed; then each side's 2-thread ÷ 1-thread speed-up, and the
 same as markdown tables. Exits 1 when the parameter counts of a pair differ. Writes
-Benchmarks/results/density-peers.json. Run it under `nice -n -15` on a shared machine."""
-import statistics, sys
+Benchmarks/results/density-peers.json. Run it under `nice -n -15` on a shared machine.
+MODELS="Real NVP" (comma-separated) measures a subset on both sides."""
+import os, statistics, sys
 
 from peer_rounds import ROUNDS, THREADS, interleaved, laminar, load_summary, median_over_rounds, torch_peer, write_json
 
-MODELS = ["multiscale CNF", "Real NVP"]
+MODELS = os.environ.get("MODELS", "multiscale CNF,Real NVP").split(",")
+os.environ["LAMINAR_BENCH_IMAGES"] = ",".join(MODELS)  # read by `laminar-bench images`
 FIELDS = ["median", "nfe", "nfeBackward", "seconds_per_evaluation", "bits_per_dim_initial", "parameters"]
 
 
@@ -30,7 +32,7 @@ def laminar_rows(threads):
 
 
 def torch_rows(threads):
-    return {m["model"]: {k: m[k] for k in FIELDS} for m in torch_peer("images_torch.py", threads)}
+    return {m["model"]: {k: m[k] for k in FIELDS} for m in torch_peer("images_torch.py", threads, ["--models", ",".join(MODELS)])}
 
 
 def side(rounds, model):

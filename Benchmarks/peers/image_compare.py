@@ -5,10 +5,15 @@ architectures and parameter counts in PyTorch + torchdiffeq), interleaved A, B, 
 ROUNDS rounds with 1 and with 2 threads each side (peer_rounds.py). Prints, per model, the
 median seconds of each side (median over rounds of each round's median), the ratio torch ÷
 Laminar (above 1: Laminar faster) and the NFE of both; the 1-minute load average is recorded
-per round, since the machine may be shared. Writes Benchmarks/results/image-peers.json."""
+per round, since the machine may be shared. Writes Benchmarks/results/image-peers.json.
+MODELS=resnet (comma-separated: odenet, rknet, resnet) measures a subset on both sides."""
 import os
 
 from peer_rounds import THREADS, ROUNDS, interleaved, laminar, median_over_rounds, torch_peer, write_json
+
+
+MODELS = os.environ.get("MODELS", "odenet,rknet,resnet").split(",")
+os.environ["LAMINAR_BENCH_CLASSIFIERS"] = ",".join(MODELS)  # read by `laminar-bench classify`
 
 
 def laminar_rows(threads):
@@ -21,7 +26,7 @@ def laminar_rows(threads):
 
 
 def torch_rows(threads):
-    return {(m["model"], m["kind"]): m for m in torch_peer("classifiers_torch.py", threads)}
+    return {(m["model"], m["kind"]): m for m in torch_peer("classifiers_torch.py", threads, ["--models", ",".join(MODELS)])}
 
 
 def main():

@@ -21,10 +21,11 @@ def laminar(case, threads):
             return json.load(f)["measurements"]
 
 
-def torch_peer(script, threads):
-    """The JSON lines printed by `<script> --threads <threads>`, with OpenMP limited to as many threads."""
+def torch_peer(script, threads, extra=()):
+    """The JSON lines printed by `<script> --threads <threads> <extra…>`, with OpenMP limited to as
+    many threads."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    r = subprocess.run([sys.executable, os.path.join(PEERS, script), "--threads", str(threads)],
+    r = subprocess.run([sys.executable, os.path.join(PEERS, script), "--threads", str(threads), *extra],
                        check=True, capture_output=True, text=True, env=env)
     return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
 

@@ -4,8 +4,8 @@ import Laminar
 
 /// Group normalisation (32 groups) forward and backward, plain and with the ReLU fused into
 /// both passes, Float, on the classifier's stem (26 × 26) and feature-block (6 × 6) shapes at
-/// batch 128; medians of 20 calls after 3 warm-ups. `Benchmarks/peers/norm_ops_torch.py` times
-/// PyTorch's `group_norm` (and a separate ReLU) on the same shapes.
+/// batch 128; medians of 20 calls after 3 warm-ups. `Benchmarks/peers/conv_ops_torch.py` times
+/// PyTorch's `group_norm` (and a separate ReLU) on the same shapes after its convolutions.
 func groupNormCase(_ s: BenchSettings) throws -> [Measurement] {
     let shapes: [[Int]] = s.smoke ? [[2, 4, 6, 6]] : [[128, 64, 26, 26], [128, 64, 6, 6]]
     var rng = RandomGenerator(seed: 4)

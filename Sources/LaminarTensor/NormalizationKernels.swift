@@ -262,6 +262,10 @@ func sumInDouble(_ x: UnsafePointer<Float>, count: Int) -> Double {
         s0 += widened(x + i); s1 += widened(x + i + 4); s2 += widened(x + i + 8); s3 += widened(x + i + 12)
         i += 16
     }
+    while i + 4 <= count {
+        s0 += widened(x + i)
+        i += 4
+    }
     var s = ((s0 + s1) + (s2 + s3)).sum()
     while i < count { s += Double(x[i]); i += 1 }
     return s
@@ -277,6 +281,11 @@ func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, from mean: Do
         let d0 = widened(x + i) - m, d1 = widened(x + i + 4) - m, d2 = widened(x + i + 8) - m, d3 = widened(x + i + 12) - m
         s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
         i += 16
+    }
+    while i + 4 <= count {
+        let d = widened(x + i) - m
+        s0 += d * d
+        i += 4
     }
     var s = ((s0 + s1) + (s2 + s3)).sum()
     while i < count {
@@ -306,6 +315,12 @@ func sumAndInnerProduct(
         s0 += a0; s1 += a1; s2 += a2; s3 += a3
         p0 += a0 * widened(b + i); p1 += a1 * widened(b + i + 4); p2 += a2 * widened(b + i + 8); p3 += a3 * widened(b + i + 12)
         i += 16
+    }
+    while i + 4 <= count {
+        let a0 = rectifier.map { widened(a + i, rectifiedBy: b + i, $0.0, $0.1) } ?? widened(a + i)
+        s0 += a0
+        p0 += a0 * widened(b + i)
+        i += 4
     }
     var (s, p) = (((s0 + s1) + (s2 + s3)).sum(), ((p0 + p1) + (p2 + p3)).sum())
     while i < count {

@@ -7,20 +7,24 @@
 /// per-image products only 36 columns wide). The chunk's column matrix is bounded by
 /// ``columnBudget`` scalars, so it stays in cache between im2col and the product. Workspaces
 /// come from ``BufferPool`` (no fresh, zeroed pages per call). 1 × 1 convolutions without
-/// stride or padding skip im2col: an image is its own column matrix. With more than one
+/// stride or padding skip im2col: an image is its own column matrix. 3 × 3 stride-1 padding-1
+/// convolutions run on ``WinogradEngine`` (F(2 × 2, 3 × 3)) and 4 × 4 stride-2 padding-1 ones on
+/// ``PolyphaseWinogradEngine`` (F(3 × 3, 2 × 2) over the four phases) when both sides have at
+/// least ``winogradMinimumChannels`` channels, in all three directions. With more than one
 /// configured thread (``BLASThreads/set(_:)``) the batch is split into one block of images per
 /// thread, each block's products on its own thread (weight gradients summed at the end).
 enum ConvEngine {
-    /// The algorithm behind a convolution: chosen by ``usesWinograd(_:outputChannels:)``
-    /// (`automatic`), or forced (tests, benchmarks).
+    /// The algorithm behind a convolution: chosen by ``usesWinograd(_:outputChannels:)`` and
+    /// ``usesPolyphaseWinograd(_:outputChannels:)`` (`automatic`), or forced (tests, benchmarks).
     enum Algorithm: Sendable { case automatic, im2col, winograd }
 
     /// The algorithm for the current task; forcing `winograd` applies only where
-    /// ``WinogradEngine/applies(_:)``.
+    /// ``WinogradEngine/applies(_:)`` or ``PolyphaseWinogradEngine/applies(_:)``.
     @TaskLocal static var algorithm = Algorithm.automatic
 
     /// Channels on both sides from which a 3 × 3, stride 1, padding 1 convolution runs on
-    /// ``WinogradEngine`` (all three directions).
+    /// ``WinogradEngine`` and a 4 × 4, stride 2, padding 1 one on ``PolyphaseWinogradEngine``
+    /// (all three directions).
     static let winogradMinimumChannels = 16
 
     /// Whether a convolution (and its two adjoint products) runs on ``WinogradEngine``: 3 × 3,
@@ -28,6 +32,18 @@ enum ConvEngine {
     /// unless ``algorithm`` forces a choice.
     static func usesWinograd(_ g: ConvGeometry, outputChannels o: Int) -> Bool {
         guard WinogradEngine.applies(g) else { return false }
+        switch algorithm {
+        case .im2col: return false
+        case .winograd: return true
+        case .automatic: return Swift.min(g.channels, o) >= winogradMinimumChannels
+        }
+    }
+
+    /// Whether a convolution (and its two adjoint products) runs on ``PolyphaseWinogradEngine``:
+    /// 4 × 4, stride 2, padding 1 with at least ``winogradMinimumChannels`` input and output
+    /// channels, unless ``algorithm`` forces a choice.
+    static func usesPolyphaseWinograd(_ g: ConvGeometry, outputChannels o: Int) -> Bool {
+        guard PolyphaseWinogradEngine.applies(g) else { return false }
         switch algorithm {
         case .im2col: return false
         case .winograd: return true
@@ -72,6 +88,9 @@ enum ConvEngine {
     ) {
         if usesWinograd(g, outputChannels: o) {
             return WinogradEngine.forward(x: x, weight: w, bias: bias, out: out, n: n, outputChannels: o, g)
+        }
+        if usesPolyphaseWinograd(g, outputChannels: o) {
+            return PolyphaseWinogradEngine.forward(x: x, weight: w, bias: bias, out: out, n: n, outputChannels: o, g)
         }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         let blocks = imageBlocks(n)
@@ -124,6 +143,9 @@ enum ConvEngine {
         if usesWinograd(g, outputChannels: o) {
             return WinogradEngine.backwardInput(gradOutput: dy, weight: w, gradInput: dx, n: n, outputChannels: o, g)
         }
+        if usesPolyphaseWinograd(g, outputChannels: o) {
+            return PolyphaseWinogradEngine.backwardInput(gradOutput: dy, weight: w, gradInput: dx, n: n, outputChannels: o, g)
+        }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         _ = RowParallel.map(imageBlocks(n)) { block in
             if isPointwise(g) {
@@ -155,6 +177,9 @@ enum ConvEngine {
     ) {
         if usesWinograd(g, outputChannels: o) {
             return WinogradEngine.backwardWeight(x: x, gradOutput: dy, gradWeight: dw, n: n, outputChannels: o, g)
+        }
+        if usesPolyphaseWinograd(g, outputChannels: o) {
+            return PolyphaseWinogradEngine.backwardWeight(x: x, gradOutput: dy, gradWeight: dw, n: n, outputChannels: o, g)
         }
         let p = g.outputPixels, k = g.patchSize, imageSize = g.channels * g.height * g.width
         let blocks = imageBlocks(n)

@@ -25,7 +25,8 @@ extension Tensor {
     /// into one column matrix and one GEMM per chunk, the bias added while the product is
     /// scattered into the output; 1 × 1 convolutions skip im2col; 3 × 3, stride 1, padding 1
     /// convolutions with at least 16 channels on both sides run on Winograd's F(2 × 2, 3 × 3)
-    /// (``WinogradEngine``), as do their two adjoint products.
+    /// (``WinogradEngine``) and 4 × 4, stride 2, padding 1 ones on F(3 × 3, 2 × 2) over the
+    /// convolution's four phases (``PolyphaseWinogradEngine``), as do their two adjoint products.
     ///
     /// - Complexity: 2·N·O·(C·kh·kw)·(Ho·Wo) flops; a pooled column workspace of at most
     ///   ``ConvEngine/columnBudget`` scalars per thread (one image's C·kh·kw·Ho·Wo at least).

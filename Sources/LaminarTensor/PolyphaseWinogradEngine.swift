@@ -51,6 +51,13 @@ enum PolyphaseWinogradEngine {
         return Swift.max(1, Swift.min(images, ConvEngine.columnBudget / (budgetDivisor * perImage)))
     }
 
+    /// The point matrices of a block of `images` images: `[4C, tiles]` and `[O, tiles]`.
+    static func workspace<S: TensorScalar>(_ g: ConvGeometry, outputChannels o: Int, images: Int, _: S.Type) -> TileWorkspace<S> {
+        let (th, tw) = tiles(g)
+        return TileWorkspace(points: WinogradTransform32.points, inputRows: phases * g.channels, outputRows: o,
+                             chunk: chunkSize(g, outputChannels: o, images: images), perImage: th * tw)
+    }
+
     /// Scalars between the 16 matrices `[O, 4C]` of transformed filters or their gradients:
     /// ``WinogradEngine/pointStride(_:_:)`` of `O·4C` (64 × 256 Float matrices are 64 KiB, so
     /// unpadded every point of a filter's transform would fall in one cache set).
@@ -88,11 +95,13 @@ enum PolyphaseWinogradEngine {
         let u = transformFilters(w, outputChannels: o, channels: g.channels)
         let uStride = filterStride(outputChannels: o, channels: g.channels, S.self)
         defer { u.release() }
-        let outputSize = o * g.outputPixels
+        let outputSize = o * g.outputPixels, imageSize = g.channels * g.height * g.width
         _ = RowParallel.map(ConvEngine.imageBlocks(n)) { block in
-            let work = PhaseTileWorkspace<S>(g, outputChannels: o, images: block.count)
-            defer { work.release() }
-            work.forEachChunk(block, x) { start, images, t in
+            let (work, plane) = (workspace(g, outputChannels: o, images: block.count, S.self), PhasePlane<S>(g))
+            defer { work.release(); plane.release() }
+            work.forEachChunk(block, transform: { i, v, t in
+                transformInput(x + i * imageSize, channels: g.channels, plane, v, leadingDimension: t, pointStride: work.inputStride)
+            }) { start, images, t in
                 for xi in 0..<points {
                     S.gemm(transposeA: false, transposeB: false, m: o, n: t, k: k, alpha: 1, a: u.pointer + xi * uStride, lda: k,
                            b: work.input(xi), ldb: t, beta: 0, c: work.output(xi), ldc: t)
@@ -119,12 +128,13 @@ enum PolyphaseWinogradEngine {
         defer { u.release() }
         let outputSize = o * g.outputPixels, imageSize = g.channels * g.height * g.width
         _ = RowParallel.map(ConvEngine.imageBlocks(n)) { block in
-            let work = PhaseTileWorkspace<S>(g, outputChannels: o, images: block.count)
-            defer { work.release() }
+            let work = workspace(g, outputChannels: o, images: block.count, S.self)
+            let (plane, gradientPlane) = (PhasePlane<S>(g), GradientPlane<S>(g))
+            defer { work.release(); plane.release(); gradientPlane.release() }
             for start in stride(from: block.lowerBound, to: block.upperBound, by: work.chunk) {
                 let images = Swift.min(work.chunk, block.upperBound - start), t = images * work.perImage
                 for j in 0..<images {
-                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, work.gradientPlane,
+                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, gradientPlane,
                                             work.output(0) + j * work.perImage, leadingDimension: t, pointStride: work.outputStride)
                 }
                 for xi in 0..<points {
@@ -133,7 +143,7 @@ enum PolyphaseWinogradEngine {
                 }
                 for j in 0..<images {
                     transformInputAdjoint(work.input(0) + j * work.perImage, leadingDimension: t, pointStride: work.inputStride,
-                                          channels: g.channels, work.plane, dx + (start + j) * imageSize)
+                                          channels: g.channels, plane, dx + (start + j) * imageSize)
                 }
             }
         }
@@ -149,7 +159,7 @@ enum PolyphaseWinogradEngine {
     ) {
         let c = g.channels, k = phases * c, points = WinogradTransform32.points
         let ok = filterStride(outputChannels: o, channels: c, S.self)
-        let outputSize = o * g.outputPixels
+        let outputSize = o * g.outputPixels, imageSize = c * g.height * g.width
         let blocks = ConvEngine.imageBlocks(n)
         // One transformed weight gradient per block, summed into the first.
         let sums = blocks.map { _ in Workspace<S>(count: points * ok) }
@@ -157,11 +167,14 @@ enum PolyphaseWinogradEngine {
         _ = RowParallel.map(blocks) { block in
             let du = sums[blocks.firstIndex(of: block)!].pointer
             fill(du, 0, count: points * ok)
-            let work = PhaseTileWorkspace<S>(g, outputChannels: o, images: block.count)
-            defer { work.release() }
-            work.forEachChunk(block, x) { start, images, t in
+            let work = workspace(g, outputChannels: o, images: block.count, S.self)
+            let (plane, gradientPlane) = (PhasePlane<S>(g), GradientPlane<S>(g))
+            defer { work.release(); plane.release(); gradientPlane.release() }
+            work.forEachChunk(block, transform: { i, v, t in
+                transformInput(x + i * imageSize, channels: c, plane, v, leadingDimension: t, pointStride: work.inputStride)
+            }) { start, images, t in
                 for j in 0..<images {
-                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, work.gradientPlane,
+                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, gradientPlane,
                                             work.output(0) + j * work.perImage, leadingDimension: t, pointStride: work.outputStride)
                 }
                 for xi in 0..<points {
@@ -292,62 +305,6 @@ enum PolyphaseWinogradEngine {
                 }
             }
         }
-    }
-}
-
-/// The pooled workspaces of one block of images for ``PolyphaseWinogradEngine``: the
-/// transformed phase tiles of a chunk (`16` matrices `[4C, tiles]`), the transformed products or
-/// output gradients (`16` matrices `[O, tiles]`), matrices ``WinogradEngine/pointStride(_:_:)``
-/// apart, the zero-bordered input plane and the output-gradient plane.
-struct PhaseTileWorkspace<S: TensorScalar> {
-    /// Images per chunk and tiles per image.
-    let chunk, perImage: Int
-    /// Scalars between consecutive points' matrices of ``input(_:)`` and ``output(_:)``.
-    let inputStride, outputStride: Int
-    let plane: PhasePlane<S>
-    let gradientPlane: GradientPlane<S>
-    let channels: Int
-    private let inputs, outputs: Workspace<S>
-
-    init(_ g: ConvGeometry, outputChannels o: Int, images: Int) {
-        let (th, tw) = PolyphaseWinogradEngine.tiles(g)
-        perImage = th * tw
-        chunk = PolyphaseWinogradEngine.chunkSize(g, outputChannels: o, images: images)
-        channels = g.channels
-        inputStride = WinogradEngine.pointStride(PolyphaseWinogradEngine.phases * g.channels * chunk * perImage, S.self)
-        outputStride = WinogradEngine.pointStride(o * chunk * perImage, S.self)
-        inputs = Workspace(count: WinogradTransform32.points * inputStride)
-        outputs = Workspace(count: WinogradTransform32.points * outputStride)
-        plane = PhasePlane(g)
-        gradientPlane = GradientPlane(g)
-    }
-
-    /// Point `ξ`'s matrix of transformed phase tiles (or their gradients), `[4C, tiles]`.
-    func input(_ xi: Int) -> UnsafeMutablePointer<S> { inputs.pointer + xi * inputStride }
-
-    /// Point `ξ`'s matrix of transformed products or output gradients, `[O, tiles]`.
-    func output(_ xi: Int) -> UnsafeMutablePointer<S> { outputs.pointer + xi * outputStride }
-
-    /// Runs `body(start, images, tiles)` for the chunks of `block`, each after transforming its
-    /// images of `x` (`[N, C, H, W]`) into ``input(_:)``.
-    @inline(__always)
-    func forEachChunk(_ block: Range<Int>, _ x: UnsafePointer<S>, _ body: (_ start: Int, _ images: Int, _ tiles: Int) -> Void) {
-        let imageSize = channels * plane.height * plane.width
-        for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
-            let images = Swift.min(chunk, block.upperBound - start), t = images * perImage
-            for j in 0..<images {
-                PolyphaseWinogradEngine.transformInput(x + (start + j) * imageSize, channels: channels, plane, input(0) + j * perImage,
-                                                       leadingDimension: t, pointStride: inputStride)
-            }
-            body(start, images, t)
-        }
-    }
-
-    func release() {
-        inputs.release()
-        outputs.release()
-        plane.release()
-        gradientPlane.release()
     }
 }
 

@@ -37,6 +37,13 @@ enum WinogradEngine {
         return Swift.max(1, Swift.min(images, ConvEngine.columnBudget / (budgetDivisor * perImage)))
     }
 
+    /// The point matrices of a block of `images` images.
+    static func workspace<S: TensorScalar>(_ g: ConvGeometry, outputChannels o: Int, images: Int, _: S.Type) -> TileWorkspace<S> {
+        let (th, tw) = tiles(g)
+        return TileWorkspace(points: WinogradTransform.points, inputRows: g.channels, outputRows: o,
+                             chunk: chunkSize(g, outputChannels: o, images: images), perImage: th * tw)
+    }
+
     /// Scalars from one transformed point's matrix to the next for matrices of `count` scalars:
     /// `count` rounded up to an odd number of 64-byte cache lines. A tile's 16 points are
     /// written (read) together, one per matrix; with an odd number of lines between matrices
@@ -55,15 +62,17 @@ enum WinogradEngine {
         x: UnsafePointer<S>, weight w: UnsafePointer<S>, bias: UnsafePointer<S>?, out: UnsafeMutablePointer<S>,
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
-        let c = g.channels, points = WinogradTransform.points
+        let c = g.channels, points = WinogradTransform.points, imageSize = c * g.height * g.width
         let u = Workspace<S>(count: points * o * c)
         defer { u.release() }
         for oc in 0..<o * c { WinogradTransform.filter(w + oc * 9, u.pointer + oc, stride: o * c) }
         let outputSize = o * g.height * g.width
         _ = RowParallel.map(ConvEngine.imageBlocks(n)) { block in
-            let work = TileWorkspace<S>(g, outputChannels: o, images: block.count)
-            defer { work.release() }
-            work.forEachChunk(block, x) { start, images, t in
+            let (work, plane) = (workspace(g, outputChannels: o, images: block.count, S.self), PaddedPlane<S>(g))
+            defer { work.release(); plane.release() }
+            work.forEachChunk(block, transform: { i, v, t in
+                transformInput(x + i * imageSize, channels: c, plane, v, leadingDimension: t, pointStride: work.inputStride)
+            }) { start, images, t in
                 for xi in 0..<points {
                     S.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u.pointer + xi * o * c, lda: c,
                            b: work.input(xi), ldb: t, beta: 0, c: work.output(xi), ldc: t)
@@ -108,7 +117,7 @@ enum WinogradEngine {
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
         let c = g.channels, points = WinogradTransform.points, oc = o * c
-        let outputSize = o * g.height * g.width
+        let outputSize = o * g.height * g.width, imageSize = c * g.height * g.width
         let blocks = ConvEngine.imageBlocks(n)
         // One transformed weight gradient per block, summed into the first.
         let sums = blocks.map { _ in Workspace<S>(count: points * oc) }
@@ -116,11 +125,13 @@ enum WinogradEngine {
         _ = RowParallel.map(blocks) { block in
             let du = sums[blocks.firstIndex(of: block)!].pointer
             fill(du, 0, count: points * oc)
-            let work = TileWorkspace<S>(g, outputChannels: o, images: block.count)
-            defer { work.release() }
-            work.forEachChunk(block, x) { start, images, t in
+            let (work, plane) = (workspace(g, outputChannels: o, images: block.count, S.self), PaddedPlane<S>(g))
+            defer { work.release(); plane.release() }
+            work.forEachChunk(block, transform: { i, v, t in
+                transformInput(x + i * imageSize, channels: c, plane, v, leadingDimension: t, pointStride: work.inputStride)
+            }) { start, images, t in
                 for j in 0..<images {
-                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, work.plane,
+                    transformOutputGradient(dy + (start + j) * outputSize, channels: o, plane,
                                             work.output(0) + j * work.perImage, leadingDimension: t, pointStride: work.outputStride)
                 }
                 for xi in 0..<points {
@@ -204,47 +215,42 @@ enum WinogradEngine {
     }
 }
 
-/// The pooled workspaces of one block of images: the transformed input tiles of a chunk (`16`
-/// matrices `[C, tiles]`), the transformed products or output gradients (`16` matrices
-/// `[O, tiles]`), matrices ``WinogradEngine/pointStride(_:_:)`` apart, and the padded plane.
+/// The pooled point matrices of one block of images, for both Winograd engines: a chunk's
+/// transformed input tiles (one matrix `[rows, tiles]` per point: the input channels, or the
+/// 4C phase channels of ``PolyphaseWinogradEngine``) and its transformed products or output
+/// gradients (one `[O, tiles]` per point), matrices ``WinogradEngine/pointStride(_:_:)`` apart.
 struct TileWorkspace<S: TensorScalar> {
     /// Images per chunk and tiles per image.
     let chunk, perImage: Int
     /// Scalars between consecutive points' matrices of ``input(_:)`` and ``output(_:)``.
     let inputStride, outputStride: Int
-    let plane: PaddedPlane<S>
-    let channels: Int
     private let inputs, outputs: Workspace<S>
 
-    init(_ g: ConvGeometry, outputChannels o: Int, images: Int) {
-        let (th, tw) = WinogradEngine.tiles(g)
-        perImage = th * tw
-        chunk = WinogradEngine.chunkSize(g, outputChannels: o, images: images)
-        channels = g.channels
-        inputStride = WinogradEngine.pointStride(g.channels * chunk * perImage, S.self)
-        outputStride = WinogradEngine.pointStride(o * chunk * perImage, S.self)
-        inputs = Workspace(count: WinogradTransform.points * inputStride)
-        outputs = Workspace(count: WinogradTransform.points * outputStride)
-        plane = PaddedPlane(g)
+    init(points: Int, inputRows: Int, outputRows: Int, chunk: Int, perImage: Int) {
+        (self.chunk, self.perImage) = (chunk, perImage)
+        inputStride = WinogradEngine.pointStride(inputRows * chunk * perImage, S.self)
+        outputStride = WinogradEngine.pointStride(outputRows * chunk * perImage, S.self)
+        inputs = Workspace(count: points * inputStride)
+        outputs = Workspace(count: points * outputStride)
     }
 
-    /// Point `ξ`'s matrix of transformed input tiles, `[C, tiles]`.
+    /// Point `ξ`'s matrix of transformed input tiles, `[rows, tiles]`.
     func input(_ xi: Int) -> UnsafeMutablePointer<S> { inputs.pointer + xi * inputStride }
 
     /// Point `ξ`'s matrix of transformed products or output gradients, `[O, tiles]`.
     func output(_ xi: Int) -> UnsafeMutablePointer<S> { outputs.pointer + xi * outputStride }
 
-    /// Runs `body(start, images, tiles)` for the chunks of `block`, each after transforming its
-    /// images of `x` (`[N, C, H, W]`) into ``input(_:)``.
+    /// Runs `body(start, images, tiles)` for the chunks of `block`, each after
+    /// `transform(image, destination, tiles)` has written every image's transformed tiles
+    /// (image `start + j` at `input(0) + j·perImage`, leading dimension `tiles`).
     @inline(__always)
-    func forEachChunk(_ block: Range<Int>, _ x: UnsafePointer<S>, _ body: (_ start: Int, _ images: Int, _ tiles: Int) -> Void) {
-        let imageSize = channels * plane.height * plane.width
+    func forEachChunk(
+        _ block: Range<Int>, transform: (_ image: Int, _ destination: UnsafeMutablePointer<S>, _ tiles: Int) -> Void,
+        _ body: (_ start: Int, _ images: Int, _ tiles: Int) -> Void
+    ) {
         for start in stride(from: block.lowerBound, to: block.upperBound, by: chunk) {
             let images = Swift.min(chunk, block.upperBound - start), t = images * perImage
-            for j in 0..<images {
-                WinogradEngine.transformInput(x + (start + j) * imageSize, channels: channels, plane, input(0) + j * perImage,
-                                              leadingDimension: t, pointStride: inputStride)
-            }
+            for j in 0..<images { transform(start + j, input(0) + j * perImage, t) }
             body(start, images, t)
         }
     }
@@ -252,7 +258,6 @@ struct TileWorkspace<S: TensorScalar> {
     func release() {
         inputs.release()
         outputs.release()
-        plane.release()
     }
 }
 

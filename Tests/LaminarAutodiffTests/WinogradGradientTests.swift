@@ -3,9 +3,11 @@ import Testing
 import LaminarAutodiff
 import _LaminarTestSupport
 
-/// First- and second-order finite-difference checks, in Double, of the 3 × 3 stride-1 padding-1
-/// convolution and its two adjoint products with every direction on the Winograd path (odd
-/// and even maps, batch 1 and more, with and without bias), on one thread and on two.
+/// First- and second-order finite-difference checks, in Double, of the convolutions on the two
+/// Winograd engines and their two adjoint products, every direction forced onto them: 3 × 3
+/// stride-1 padding-1 (`WinogradEngine`: odd and even maps) and 4 × 4 stride-2 padding-1
+/// (`PolyphaseWinogradEngine`: partial and whole tiles, a 1 × 1 output); batch 1 and more, with
+/// and without bias, on one thread and on two.
 @Suite struct WinogradGradientTests {
     static let cases = [
         OperationCase("winograd conv2d 5×5 + bias", [[2, 3, 5, 5], [4, 3, 3, 3], [4]]) {
@@ -19,6 +21,21 @@ import _LaminarTestSupport
         },
         OperationCase("winograd weight gradient 3×4", [[3, 2, 3, 4], [3, 3, 3, 4]]) {
             square(conv2dBackwardWeight($0[0], gradOutput: $0[1], weightShape: [3, 2, 3, 3], stride: 1, padding: 1))
+        },
+        OperationCase("polyphase conv2d 7×7 + bias", [[2, 3, 7, 7], [4, 3, 4, 4], [4]]) {
+            square(conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1))
+        },
+        OperationCase("polyphase conv2d 4×9 batch 1", [[1, 2, 4, 9], [3, 2, 4, 4]]) {
+            square(conv2d($0[0], weight: $0[1], stride: 2, padding: 1))
+        },
+        OperationCase("polyphase conv2d 2×3 (1×1 output)", [[2, 2, 2, 3], [2, 2, 4, 4], [2]]) {
+            square(conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1))
+        },
+        OperationCase("polyphase input gradient 9×8", [[2, 3, 4, 4], [3, 2, 4, 4]]) {
+            square(conv2dBackwardInput($0[0], weight: $0[1], inputShape: [2, 2, 9, 8], stride: 2, padding: 1))
+        },
+        OperationCase("polyphase weight gradient 6×5", [[3, 2, 6, 5], [3, 3, 3, 2]]) {
+            square(conv2dBackwardWeight($0[0], gradOutput: $0[1], weightShape: [3, 2, 4, 4], stride: 2, padding: 1))
         },
     ]
 

@@ -103,12 +103,7 @@ import _LaminarTestSupport
     }
 
     /// A convolution case: `[N, C, H, W]` input, `O` output channels, with or without bias.
-    struct Case: Sendable, CustomStringConvertible {
-        let input: [Int]
-        let outputs: Int
-        let bias: Bool
-        var description: String { "\(input) → \(outputs)\(bias ? " + bias" : "")" }
-    }
+    typealias Case = WinogradEngineTests.Case
 
     /// The stem's maps (26 × 26 → 13 × 13 with partial tiles, 13 × 13 → 6 × 6 whole tiles),
     /// even and odd maps, a non-square one, a 2 × 2 output and a 1 × 1 output (2 × 3 input);

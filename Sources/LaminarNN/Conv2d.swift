@@ -107,11 +107,11 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
 
 /// Group normalisation of `x` ([N, C, …]) with per-channel `weight` γ and `bias` β ([C]),
 /// followed by `activation`, as one differentiable operation: forward and first-order backward
-/// are fused kernels (a ReLU included: `max(γ·x̂ + β, 0)` is written in the normalisation's pass,
-/// and its derivative, recomputed from `x̂`, masks the gradient inside the backward kernel; any other activation is
-/// applied as its own operation); a backward pass that records (`createGraph`) differentiates
-/// ``composedGroupNorm(_:weight:bias:groups:epsilon:)`` (and the activation) instead, so
-/// second-order gradients are exact.
+/// are fused kernels (a ReLU included: `max(γ·x̂ + β, 0)` is written in the normalisation's
+/// pass, and its derivative, recomputed from `x̂`, masks the gradient inside the backward
+/// kernel; any other activation is applied as its own operation); a backward pass that records
+/// (`createGraph`) differentiates ``composedGroupNorm(_:weight:bias:groups:epsilon:)`` (and the
+/// activation) instead, so second-order gradients are exact.
 public func groupNorm<Scalar>(
     _ x: Variable<Scalar>, weight: Variable<Scalar>, bias: Variable<Scalar>, groups: Int, epsilon: Double,
     activation: Activation = .identity

@@ -63,9 +63,13 @@ enum WinogradEngine {
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
         let c = g.channels, points = WinogradTransform.points, imageSize = c * g.height * g.width
-        let u = Workspace<S>(count: points * o * c)
+        // The 16 transformed filters `[O, C]`, an odd number of cache lines apart (the same
+        // set clash as ``pointStride(_:_:)`` explains for the tiles: 64 × 64 Float matrices are
+        // 16 KiB, so unpadded each filter's 16 points fell in one L1 set).
+        let us = pointStride(o * c, S.self)
+        let u = Workspace<S>(count: points * us)
         defer { u.release() }
-        for oc in 0..<o * c { WinogradTransform.filter(w + oc * 9, u.pointer + oc, stride: o * c) }
+        for oc in 0..<o * c { WinogradTransform.filter(w + oc * 9, u.pointer + oc, stride: us) }
         let outputSize = o * g.height * g.width
         _ = RowParallel.map(ConvEngine.imageBlocks(n)) { block in
             let (work, plane) = (workspace(g, outputChannels: o, images: block.count, S.self), PaddedPlane<S>(g))
@@ -74,7 +78,7 @@ enum WinogradEngine {
                 transformInput(x + i * imageSize, channels: c, plane, v, leadingDimension: t, pointStride: work.inputStride)
             }) { start, images, t in
                 for xi in 0..<points {
-                    S.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u.pointer + xi * o * c, lda: c,
+                    S.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u.pointer + xi * us, lda: c,
                            b: work.input(xi), ldb: t, beta: 0, c: work.output(xi), ldc: t)
                 }
                 for j in 0..<images {
@@ -116,15 +120,15 @@ enum WinogradEngine {
         x: UnsafePointer<S>, gradOutput dy: UnsafePointer<S>, gradWeight dw: UnsafeMutablePointer<S>,
         n: Int, outputChannels o: Int, _ g: ConvGeometry
     ) {
-        let c = g.channels, points = WinogradTransform.points, oc = o * c
+        let c = g.channels, points = WinogradTransform.points, oc = o * c, ds = pointStride(oc, S.self)
         let outputSize = o * g.height * g.width, imageSize = c * g.height * g.width
         let blocks = ConvEngine.imageBlocks(n)
         // One transformed weight gradient per block, summed into the first.
-        let sums = blocks.map { _ in Workspace<S>(count: points * oc) }
+        let sums = blocks.map { _ in Workspace<S>(count: points * ds) }
         defer { sums.forEach { $0.release() } }
         _ = RowParallel.map(blocks) { block in
             let du = sums[blocks.firstIndex(of: block)!].pointer
-            fill(du, 0, count: points * oc)
+            fill(du, 0, count: points * ds)
             let (work, plane) = (workspace(g, outputChannels: o, images: block.count, S.self), PaddedPlane<S>(g))
             defer { work.release(); plane.release() }
             work.forEachChunk(block, transform: { i, v, t in
@@ -136,12 +140,12 @@ enum WinogradEngine {
                 }
                 for xi in 0..<points {
                     S.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: work.output(xi), lda: t,
-                           b: work.input(xi), ldb: t, beta: 1, c: du + xi * oc, ldc: c)
+                           b: work.input(xi), ldb: t, beta: 1, c: du + xi * ds, ldc: c)
                 }
             }
         }
-        for partial in sums.dropFirst() { S.axpy(count: points * oc, alpha: 1, partial.pointer, sums[0].pointer) }
-        for k in 0..<oc { WinogradTransform.filterAdjoint(sums[0].pointer + k, dw + k * 9, stride: oc) }
+        for partial in sums.dropFirst() { S.axpy(count: points * ds, alpha: 1, partial.pointer, sums[0].pointer) }
+        for k in 0..<oc { WinogradTransform.filterAdjoint(sums[0].pointer + k, dw + k * 9, stride: ds) }
     }
 
     /// Writes the transformed tiles `Bᵀ d B` of one image's channels: tile `t` of channel `c`,
